@@ -1,0 +1,242 @@
+/**
+ * The teams-ai Application: commands and card verbs in, use-cases called
+ * with the actor, cards out. Card data is untrusted and parsed here (zod);
+ * authorisation is the use-cases' job. Only src/bot and src/http know Teams.
+ */
+import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type Storage } from 'botbuilder';
+import { Application, TurnState, type AdaptiveCard } from '@microsoft/teams-ai';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { AppDeps } from '../app/context.js';
+import type { Actor } from '../domain/directory.js';
+import { DomainError, isDomainError } from '../domain/errors.js';
+import { londonDate } from '../domain/time.js';
+import { resolveLocale, translator } from '../i18n/catalogue.js';
+import { pathways, preventPathway } from '../forms/prevent.js';
+import * as wizard from '../app/wizard.js';
+import { listMyReferrals, viewReferral } from '../app/referrals.js';
+import { rememberConversation } from '../app/conversations.js';
+import { parseCommand } from './commands.js';
+import type { SafeguardAdapter } from './adapter.js';
+import {
+  draftsCard,
+  errorCard,
+  helpCard,
+  myReferralsCard,
+  noticeCard,
+  referralViewCard,
+  welcomeCard,
+  whoamiCard,
+  wizardCard,
+  type ViewContext,
+} from './views.js';
+import { DeliveryError, type SendProactive } from '../notify/deliverer.js';
+import type { StoredConversationRef } from '../db/repositories/conversation-refs.js';
+
+type Card = Record<string, unknown>;
+
+const id = z.string().uuid();
+const stepId = z.string().regex(/^[a-zA-Z]{1,40}$/);
+/** Inputs ride along with our keys; cap their number and size before anything reads them. */
+const inputs = z.record(z.union([z.string().max(20_000), z.number(), z.boolean(), z.null()])).refine((r) => Object.keys(r).length <= 100, 'too many fields');
+
+const actionSchemas = {
+  'wizard.next': z.object({ draftId: id, step: stepId, fromReview: z.enum(['1', '']).optional() }).passthrough(),
+  'wizard.back': z.object({ draftId: id, step: stepId, fromReview: z.enum(['1', '']).optional() }).passthrough(),
+  'wizard.save': z.object({ draftId: id, step: stepId, fromReview: z.enum(['1', '']).optional() }).passthrough(),
+  'wizard.edit': z.object({ draftId: id, step: stepId }).passthrough(),
+  'wizard.resume': z.object({ draftId: id }).passthrough(),
+  'wizard.submit': z.object({ draftId: id }).passthrough(),
+  'referral.open': z.object({ reference: z.string().max(20) }).passthrough(),
+} as const;
+type Verb = keyof typeof actionSchemas;
+const isVerb = (v: unknown): v is Verb => typeof v === 'string' && Object.prototype.hasOwnProperty.call(actionSchemas, v);
+
+export interface BotOptions {
+  readonly deps: AppDeps;
+  readonly adapter: SafeguardAdapter;
+  readonly storage: Storage;
+  readonly botAppId?: string | undefined;
+}
+
+/** Strips a conversation reference to what a proactive send needs (no message id, no display names). */
+function storableReference(activity: Activity): StoredConversationRef {
+  const r = TurnContext.getConversationReference(activity);
+  return {
+    channelId: r.channelId,
+    serviceUrl: r.serviceUrl,
+    locale: r.locale,
+    conversation: { id: r.conversation?.id, conversationType: r.conversation?.conversationType, tenantId: r.conversation?.tenantId, isGroup: r.conversation?.isGroup },
+    bot: { id: r.bot?.id, name: r.bot?.name },
+    user: { id: r.user?.id, aadObjectId: r.user?.aadObjectId },
+  };
+}
+
+export function createBot(o: BotOptions): Application<TurnState> {
+  const { deps } = o;
+  const app = new Application<TurnState>({
+    adapter: o.adapter,
+    botAppId: o.botAppId,
+    storage: o.storage,
+    // Our replies are quick; a typing indicator would cost an outbound call per message.
+    startTypingTimer: false,
+    removeRecipientMention: true,
+  });
+
+  const viewFor = (activity: Activity): ViewContext => ({
+    t: translator(resolveLocale(activity.locale)),
+    directory: deps.directory,
+    today: londonDate(deps.now()),
+  });
+
+  const actorOf = (activity: Activity): Actor => {
+    const aad = activity.from?.aadObjectId;
+    if (typeof aad !== 'string' || aad.length === 0 || aad.length > 100) throw new DomainError('unidentified');
+    return deps.directory.actor(aad, String(activity.from?.name ?? '').slice(0, 120));
+  };
+
+  const turnLog = (activity: Activity): Logger => deps.log.child({ activityId: activity.id, type: activity.type, channel: activity.channelId });
+
+  /** Runs a handler; a DomainError becomes its card, anything else a generic apology (logged with the turn id). */
+  const guarded = async (activity: Activity, fn: (v: ViewContext) => Promise<Card>): Promise<Card> => {
+    const v = viewFor(activity);
+    try {
+      return await fn(v);
+    } catch (err) {
+      if (isDomainError(err)) return errorCard(v, err.code);
+      turnLog(activity).error({ err }, 'turn failed');
+      return errorCard(v, 'generic');
+    }
+  };
+
+  const pathwayOf = (d: { pathway: string }) => pathways[d.pathway];
+
+  const runCommand = (activity: Activity): Promise<Card> =>
+    guarded(activity, async (v) => {
+      const actor = actorOf(activity);
+      const cmd = parseCommand(activity.text);
+      switch (cmd.name) {
+        case 'help':
+          return helpCard(v, actor);
+        case 'whoami':
+          return whoamiCard(v, actor);
+        case 'refer':
+          return wizardCard(v, await wizard.startReferral(deps, actor));
+        case 'drafts':
+          return draftsCard(v, await wizard.listDrafts(deps, actor), pathwayOf);
+        case 'myReferrals':
+          return myReferralsCard(v, await listMyReferrals(deps, actor));
+        case 'case': {
+          const r = await viewReferral(deps, actor, cmd.reference);
+          return referralViewCard(v, pathways[r.pathway] ?? preventPathway, r);
+        }
+        case 'unknown':
+          return helpCard(v, actor, cmd.text);
+      }
+    });
+
+  const runAction = (activity: Activity, verb: unknown, rawData: unknown): Promise<Card> =>
+    guarded(activity, async (v) => {
+      const actor = actorOf(activity);
+      if (!isVerb(verb)) return errorCard(v, 'unknownAction');
+      const parsedInputs = inputs.safeParse(rawData ?? {});
+      if (!parsedInputs.success) throw new DomainError('invalid_input');
+      const parsed = actionSchemas[verb].safeParse(parsedInputs.data);
+      if (!parsed.success) throw new DomainError('invalid_input');
+      const data = parsed.data as Record<string, unknown> & { draftId?: string; step?: string; fromReview?: string; reference?: string };
+      switch (verb) {
+        case 'wizard.next':
+        case 'wizard.back':
+        case 'wizard.save':
+          return wizardCard(
+            v,
+            await wizard.answerStep(deps, actor, {
+              draftId: data.draftId!,
+              stepId: data.step!,
+              intent: verb === 'wizard.next' ? 'next' : verb === 'wizard.back' ? 'back' : 'save',
+              raw: data,
+              fromReview: data.fromReview === '1',
+            }),
+          );
+        case 'wizard.edit':
+          return wizardCard(v, await wizard.editStep(deps, actor, data.draftId!, data.step!));
+        case 'wizard.resume':
+          return wizardCard(v, await wizard.resumeDraft(deps, actor, data.draftId!));
+        case 'wizard.submit':
+          return wizardCard(v, await wizard.submitReferral(deps, actor, { draftId: data.draftId!, raw: data }));
+        case 'referral.open': {
+          const reference = String(data.reference).toUpperCase();
+          const r = await viewReferral(deps, actor, reference);
+          return referralViewCard(v, pathways[r.pathway] ?? preventPathway, r);
+        }
+      }
+    });
+
+  const remember = async (activity: Activity) => {
+    const aad = activity.from?.aadObjectId;
+    if (typeof aad === 'string' && aad.length > 0 && aad.length <= 100) await rememberConversation(deps, aad, storableReference(activity));
+  };
+
+  // Universal Actions: every card verb arrives here, answered in the HTTP response.
+  app.adaptiveCards.actionExecute(/.*/, async (context) => {
+    const action = (context.activity.value as { action?: { verb?: unknown; data?: unknown } } | undefined)?.action;
+    return (await runAction(context.activity, action?.verb, action?.data)) as unknown as AdaptiveCard;
+  });
+
+  app.activity(ActivityTypes.Message, async (context) => {
+    const activity = context.activity;
+    await remember(activity);
+    const value = activity.value as { verb?: unknown } | undefined;
+    // Action.Submit fallback from clients without Universal Actions: same verbs, answered with a new card.
+    const card = value && typeof value === 'object' && 'verb' in value ? await runAction(activity, value.verb, value) : await runCommand(activity);
+    await context.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+  });
+
+  // Installed, or the chat opened for the first time: keep the reference and say hello.
+  app.conversationUpdate('membersAdded', async (context) => {
+    const a = context.activity;
+    if (!a.membersAdded?.some((m) => m.id === a.recipient?.id)) return;
+    await remember(a);
+    const card = welcomeCard(viewFor(a));
+    await context.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+  });
+
+  app.activity(ActivityTypes.InstallationUpdate, async (context) => {
+    if (context.activity.action === 'add' || context.activity.action === 'add-upgrade') await remember(context.activity);
+  });
+
+  app.error(async (context, err) => {
+    turnLog(context.activity).error({ err }, 'unhandled turn error');
+  });
+
+  return app;
+}
+
+/** The proactive transport for the outbox: renders the message's card and sends it into the stored conversation. */
+export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: string | undefined; deps: AppDeps }): SendProactive {
+  return async (reference, message) => {
+    const v: ViewContext = {
+      t: translator(resolveLocale(typeof reference.locale === 'string' ? reference.locale : undefined)),
+      directory: o.deps.directory,
+      today: londonDate(o.deps.now()),
+    };
+    let card: Card;
+    switch (message.kind) {
+      case 'referral.new':
+        card = noticeCard(v, message.payload as { reference: string; areaId: string; submittedAt: string });
+        break;
+      default:
+        // A kind this version cannot render: fail it visibly rather than send nonsense.
+        throw new DeliveryError(`no card for message kind ${message.kind}`, 400);
+    }
+    try {
+      await o.adapter.continueConversationAsync(o.botAppId ?? '', reference as Partial<ConversationReference>, async (ctx) => {
+        await ctx.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+      });
+    } catch (err) {
+      const e = err as { statusCode?: number; response?: { headers?: { get?: (n: string) => string | undefined } } };
+      const retryAfter = Number(e.response?.headers?.get?.('retry-after'));
+      throw new DeliveryError((err as Error).message, e.statusCode, Number.isFinite(retryAfter) ? retryAfter : undefined);
+    }
+  };
+}

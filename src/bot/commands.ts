@@ -1,0 +1,39 @@
+/** Personal-chat commands (DESIGN §10): case-insensitive, whole-message, anchored. */
+import { parseReference } from '../domain/referral.js';
+
+export type Command =
+  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' }
+  | { readonly name: 'case'; readonly reference: string }
+  | { readonly name: 'unknown'; readonly text: string };
+
+export function parseCommand(raw: string | undefined): Command {
+  const text = (raw ?? '')
+    .replace(/<at>[^<]*<\/at>/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const lower = text.toLowerCase().replace(/[.!?]+$/, '');
+  switch (lower) {
+    case 'help':
+    case '?':
+    case 'hi':
+    case 'hello':
+      return { name: 'help' };
+    case 'refer':
+    case 'new referral':
+      return { name: 'refer' };
+    case 'drafts':
+    case 'my drafts':
+      return { name: 'drafts' };
+    case 'my referrals':
+      return { name: 'myReferrals' };
+    case 'whoami':
+    case 'who am i':
+      return { name: 'whoami' };
+  }
+  const m = /^case\s+(\S+)$/i.exec(text);
+  if (m) {
+    const reference = parseReference(m[1]!);
+    if (reference) return { name: 'case', reference };
+  }
+  return { name: 'unknown', text };
+}

@@ -1,0 +1,281 @@
+/**
+ * Turns use-case results into card data, with every word from the message
+ * catalogue. Text a user typed is escaped before it reaches a card.
+ */
+import type { Directory, Actor } from '../domain/directory.js';
+import type { DomainErrorCode } from '../domain/errors.js';
+import { stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
+import { formatLondonDate, formatLondonDateTime } from '../domain/time.js';
+import { isTrained } from '../domain/permissions.js';
+import { isMessageKey, type Translate } from '../i18n/catalogue.js';
+import type { WizardScreen } from '../app/wizard.js';
+import type { Draft } from '../db/repositories/drafts.js';
+import type { Referral } from '../db/repositories/referrals.js';
+import type { OwnReferral } from '../app/referrals.js';
+import { escapeMarkdown, renderCard, submitData, type FieldView, type SectionView } from './cards.js';
+
+type Card = Record<string, unknown>;
+
+export interface ViewContext {
+  readonly t: Translate;
+  readonly directory: Directory;
+  readonly today: string;
+}
+
+/** A catalogue lookup for keys built from form data; a missing key shows as itself (tests catch that). */
+function tk(t: Translate, key: string, params?: Record<string, string | number>): string {
+  return isMessageKey(key) ? t(key, params) : key;
+}
+
+function fieldLabel(v: ViewContext, step: StepDefinition, field: FieldDefinition): string {
+  const label = tk(v.t, `field.${step.id}.${field.id}.label`);
+  return field.required || field.kind === 'toggle' ? label : `${label} ${v.t('wizard.optional')}`;
+}
+
+function choiceTitle(v: ViewContext, field: FieldDefinition, value: string): string {
+  if (field.dynamicChoices === 'areas') return v.directory.area(value)?.name ?? value;
+  return tk(v.t, `choice.${field.choiceSet}.${value}`);
+}
+
+function choiceValues(v: ViewContext, field: FieldDefinition): readonly string[] {
+  return field.dynamicChoices === 'areas' ? v.directory.areas.map((a) => a.id) : (field.choices ?? []);
+}
+
+function errorText(v: ViewContext, e: FieldError | undefined): string {
+  return e ? tk(v.t, e.key, e.params) : '';
+}
+
+function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string, error: FieldError | undefined): FieldView {
+  const choices = choiceValues(v, field).map((c) => ({ title: choiceTitle(v, field, c), value: c }));
+  const placeholderKey = `field.${step.id}.${field.id}.placeholder`;
+  const numberValue = field.kind === 'number' && /^\d+$/.test(value) ? Number(value) : null;
+  return {
+    id: field.id,
+    kind: field.kind,
+    label: fieldLabel(v, step, field),
+    placeholder: isMessageKey(placeholderKey) ? v.t(placeholderKey) : field.kind === 'choice' ? v.t('wizard.choose') : '',
+    value,
+    numberValue,
+    choices,
+    choiceStyle: choices.length <= 4 ? 'expanded' : 'compact',
+    maxLength: field.maxLength ?? (field.kind === 'textarea' ? 4000 : 200),
+    min: field.min ?? 0,
+    max: field.max ?? 999,
+    maxDate: field.notFuture ? v.today : '2100-12-31',
+    toggleTitle: tk(v.t, `field.${step.id}.${field.id}.title`),
+    error: errorText(v, error),
+  };
+}
+
+function progress(v: ViewContext, pathway: PathwayDefinition, step: StepDefinition): string {
+  return v.t('wizard.stepOf', { n: stepIndex(pathway, step.id) + 1, total: pathway.steps.length });
+}
+
+/** How a saved answer reads on the review and officer cards. */
+function displayValue(v: ViewContext, field: FieldDefinition, value: AnswerValue | undefined): string {
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return v.t('wizard.notAnswered');
+  switch (field.kind) {
+    case 'choice':
+      return choiceTitle(v, field, String(value));
+    case 'multichoice':
+      return (value as string[]).map((c) => choiceTitle(v, field, c)).join(', ');
+    case 'toggle':
+      return value === true ? v.t('choice.yesNo.yes') : v.t('choice.yesNo.no');
+    case 'date':
+      return formatLondonDate(new Date(`${String(value)}T12:00:00Z`));
+    default:
+      return escapeMarkdown(String(value));
+  }
+}
+
+/** Every non-review step's answers as sections (review card, officer's view). */
+export function answerSections(v: ViewContext, pathway: PathwayDefinition, answers: Answers): SectionView[] {
+  return pathway.steps
+    .filter((s) => !s.review)
+    .map((step) => ({
+      title: tk(v.t, `step.${step.id}.title`),
+      answers: step.fields.map((f) => ({ label: tk(v.t, `field.${step.id}.${f.id}.label`), value: displayValue(v, f, answers[step.id]?.[f.id]) })),
+    }));
+}
+
+/** The card for a wizard screen. */
+export function wizardCard(v: ViewContext, screen: WizardScreen): Card {
+  switch (screen.kind) {
+    case 'step':
+      return screen.step.review ? reviewCard(v, screen) : stepCard(v, screen);
+    case 'danger': {
+      const actionData = { draftId: screen.draft.id };
+      return renderCard('referral-danger', {
+        t: { continue: v.t('danger.continue') },
+        title: v.t('danger.title'),
+        body: v.t('danger.body'),
+        after: v.t('danger.after'),
+        actionData,
+        continueSubmitData: submitData('wizard.resume', actionData),
+      });
+    }
+    case 'saved':
+      return messageCard(v.t('saved.title'), [v.t('saved.body')], [{ title: v.t('welcome.drafts'), command: 'drafts' }], 'Good');
+    case 'submitted':
+      return ackCard(v, screen.referral);
+  }
+}
+
+function stepCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step' }>): Card {
+  const { pathway, step, draft } = screen;
+  const actionData = { draftId: draft.id, step: step.id, fromReview: screen.fromReview ? '1' : '' };
+  const hasErrors = Object.keys(screen.errors).length > 0;
+  return renderCard('referral-step', {
+    t: { next: v.t('wizard.next'), back: v.t('wizard.back'), save: v.t('wizard.save') },
+    progress: progress(v, pathway, step),
+    title: tk(v.t, `step.${step.id}.title`),
+    intro: tk(v.t, `step.${step.id}.intro`),
+    errorSummary: hasErrors ? v.t('wizard.errorSummary') : '',
+    fields: step.fields.map((f) => fieldView(v, step, f, screen.values[f.id] ?? '', screen.errors[f.id])),
+    canGoBack: stepIndex(pathway, step.id) > 0,
+    actionData,
+    nextSubmitData: submitData('wizard.next', actionData),
+    backSubmitData: submitData('wizard.back', actionData),
+    saveSubmitData: submitData('wizard.save', actionData),
+  });
+}
+
+function reviewCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step' }>): Card {
+  const { pathway, step, draft } = screen;
+  const declaration = step.fields[0]!;
+  const hasErrors = Object.keys(screen.errors).length > 0;
+  const actionData = { draftId: draft.id };
+  const previous = pathway.steps[stepIndex(pathway, step.id) - 1]!;
+  const backData = { draftId: draft.id, step: previous.id };
+  const editable = pathway.steps.filter((s) => !s.review);
+  return renderCard('referral-review', {
+    t: { submit: v.t('wizard.submit'), back: v.t('wizard.back') },
+    progress: progress(v, pathway, step),
+    title: v.t('step.review.title'),
+    intro: v.t('step.review.intro'),
+    errorSummary: hasErrors ? v.t('wizard.errorSummary') : '',
+    sections: answerSections(v, pathway, draft.answers).map((s, i) => {
+      const editData = { draftId: draft.id, step: editable[i]!.id };
+      return { ...s, editLabel: v.t('wizard.edit'), editData, editSubmitData: submitData('wizard.edit', editData) };
+    }),
+    declaration: {
+      label: fieldLabel(v, step, declaration),
+      title: tk(v.t, `field.${step.id}.${declaration.id}.title`),
+      value: screen.values[declaration.id] ?? toRawStrings(draft.answers[step.id] ?? {})[declaration.id] ?? 'false',
+      error: errorText(v, screen.errors[declaration.id]),
+    },
+    actionData,
+    submitSubmitData: submitData('wizard.submit', actionData),
+    backData,
+    backSubmitData: submitData('wizard.edit', backData),
+  });
+}
+
+export function ackCard(v: ViewContext, referral: Referral): Card {
+  return renderCard('referral-ack', {
+    t: { myReferrals: v.t('ack.myReferrals') },
+    title: v.t('ack.title'),
+    referenceLine: v.t('ack.reference', { reference: referral.reference }),
+    nextSteps: [v.t('ack.next1'), v.t('ack.next2'), v.t('ack.next3')],
+  });
+}
+
+export function messageCard(
+  title: string,
+  lines: readonly string[],
+  buttons: ReadonlyArray<{ title: string; command: string }> = [],
+  titleColor: 'Default' | 'Attention' | 'Good' = 'Default',
+): Card {
+  return renderCard('message', { title, titleColor, lines, buttons });
+}
+
+export function errorCard(v: ViewContext, code: DomainErrorCode | 'unknownAction' | 'generic'): Card {
+  return messageCard(v.t('error.title'), [v.t(`error.${code}`)], [{ title: v.t('help.cmd.help'), command: 'help' }], 'Attention');
+}
+
+export function welcomeCard(v: ViewContext): Card {
+  return messageCard(v.t('welcome.title'), [v.t('welcome.body'), `**${v.t('welcome.danger')}**`], [
+    { title: v.t('welcome.refer'), command: 'refer' },
+    { title: v.t('welcome.drafts'), command: 'drafts' },
+    { title: v.t('welcome.myReferrals'), command: 'my referrals' },
+  ]);
+}
+
+export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Card {
+  const lines = [
+    ...(unknownText !== undefined ? [v.t('help.unknown', { text: escapeMarkdown(unknownText.slice(0, 60)) })] : []),
+    v.t('help.intro'),
+    `**refer** — ${v.t('help.cmd.refer')}`,
+    `**drafts** — ${v.t('help.cmd.drafts')}`,
+    `**my referrals** — ${v.t('help.cmd.myReferrals')}`,
+    ...(actor.roles.includes('officer') || actor.roles.includes('supervisor') ? [`**case PRV-2026-000042** — ${v.t('help.cmd.case')}`] : []),
+    `**whoami** — ${v.t('help.cmd.whoami')}`,
+    `**help** — ${v.t('help.cmd.help')}`,
+  ];
+  return messageCard(v.t('help.title'), lines, [
+    { title: v.t('welcome.refer'), command: 'refer' },
+    { title: v.t('welcome.drafts'), command: 'drafts' },
+    { title: v.t('welcome.myReferrals'), command: 'my referrals' },
+  ]);
+}
+
+export function whoamiCard(v: ViewContext, actor: Actor): Card {
+  const areas = actor.areas.map((a) => v.directory.area(a)?.name ?? a);
+  const lines = [
+    `${v.t('whoami.name')}: ${escapeMarkdown(actor.name)}`,
+    `${v.t('whoami.roles')}: ${actor.roles.map((r) => v.t(`role.${r}`)).join(', ')}`,
+    `${v.t('whoami.areas')}: ${areas.length ? areas.join(', ') : v.t('whoami.none')}`,
+    ...(actor.trainedUntil ? [`${v.t('whoami.trainedUntil')}: ${formatLondonDate(new Date(`${actor.trainedUntil}T12:00:00Z`))}`] : []),
+    ...(!actor.listed ? [v.t('whoami.notListed')] : []),
+    ...(actor.trainedUntil && !isTrained(actor, v.today) ? [v.t('whoami.trainingLapsed')] : []),
+  ];
+  return messageCard(v.t('whoami.title'), lines);
+}
+
+export function myReferralsCard(v: ViewContext, rows: readonly OwnReferral[]): Card {
+  return renderCard('my-referrals', {
+    title: v.t('myReferrals.title'),
+    empty: rows.length === 0 ? v.t('myReferrals.none') : '',
+    items: rows.map((r) => ({ reference: r.reference, submitted: v.t('myReferrals.item', { submitted: formatLondonDateTime(r.submittedAt) }), status: v.t(`status.${r.status}`) })),
+  });
+}
+
+export function draftsCard(v: ViewContext, drafts: readonly Draft[], pathwayOf: (d: Draft) => PathwayDefinition | undefined): Card {
+  return renderCard('drafts', {
+    title: v.t('drafts.title'),
+    empty: drafts.length === 0 ? v.t('drafts.none') : '',
+    items: drafts.map((d) => {
+      const p = pathwayOf(d);
+      const person = p ? d.answers[p.ageFields.step] : undefined;
+      const name = [person?.firstName, person?.lastName].filter((x) => typeof x === 'string' && x).join(' ');
+      const actionData = { draftId: d.id };
+      return {
+        person: name ? v.t('drafts.person', { name: escapeMarkdown(name) }) : v.t('drafts.personUnknown'),
+        detail: v.t('drafts.item', { started: formatLondonDateTime(d.createdAt), updated: formatLondonDateTime(d.updatedAt), step: tk(v.t, `step.${d.currentStep}.title`) }),
+        continueLabel: v.t('drafts.continue'),
+        actionData,
+        submitData: submitData('wizard.resume', actionData),
+      };
+    }),
+  });
+}
+
+export function noticeCard(v: ViewContext, p: { reference: string; areaId: string; submittedAt: string }): Card {
+  const actionData = { reference: p.reference };
+  return renderCard('referral-notice', {
+    t: { open: v.t('notice.newReferral.open') },
+    title: v.t('notice.newReferral.title', { area: v.directory.area(p.areaId)?.name ?? p.areaId }),
+    body: v.t('notice.newReferral.body', { reference: p.reference, submitted: formatLondonDateTime(new Date(p.submittedAt)) }),
+    actionData,
+    submitData: submitData('referral.open', actionData),
+  });
+}
+
+export function referralViewCard(v: ViewContext, pathway: PathwayDefinition, r: Referral): Card {
+  return renderCard('referral-view', {
+    title: v.t('view.title', { reference: r.reference }),
+    meta: v.t('view.meta', { area: v.directory.area(r.areaId)?.name ?? r.areaId, submitted: formatLondonDateTime(r.submittedAt), status: v.t(`status.${r.status}`) }),
+    sections: answerSections(v, pathway, r.answers),
+    audited: v.t('view.audited'),
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Configuration from the environment, validated once at start. A missing
+ * setting that production needs stops start-up with a message naming it;
+ * nothing insecure is defaulted silently.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDirectory, type Directory } from './domain/directory.js';
+
+/** botbuilder's ConfigurationBotFrameworkAuthentication keys, passed through as given (sovereign clouds, certificates, managed identity). */
+export const botAuthKeys = [
+  'MicrosoftAppId',
+  'MicrosoftAppPassword',
+  'MicrosoftAppType',
+  'MicrosoftAppTenantId',
+  'CertificateThumbprint',
+  'CertificatePrivateKey',
+  'ChannelService',
+  'ValidateAuthority',
+  'ToChannelFromBotLoginUrl',
+  'ToChannelFromBotOAuthScope',
+  'ToBotFromChannelTokenIssuer',
+  'OAuthUrl',
+  'OAuthApiEndpoint',
+  'ToBotFromChannelOpenIdMetadataUrl',
+  'BotOpenIdMetadata',
+  'ToBotFromEmulatorOpenIdMetadataUrl',
+  'CallerId',
+] as const;
+export type BotAuthConfig = Partial<Record<(typeof botAuthKeys)[number], string>>;
+
+export const demoDirectoryFile = fileURLToPath(new URL('./demo/directory.json', import.meta.url));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  HOST: z.string().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATA_DIR: z.string().default('.data'),
+  PGLITE_DATA_DIR: z.string().optional(),
+  DIRECTORY_FILE: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(100).default(5000),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl?: string | undefined;
+  readonly databasePoolSize: number;
+  readonly pgliteDataDir: string;
+  readonly directory: Directory;
+  readonly directorySource: string;
+  readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly botAuth: BotAuthConfig;
+  /** No MicrosoftAppId: requests are not authenticated. Local use only. */
+  readonly anonymous: boolean;
+  readonly outboxPollMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and checks the environment. Throws ConfigError with a message that says what to set. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  const e = parsed.data;
+  const botAuth: BotAuthConfig = {};
+  for (const k of botAuthKeys) {
+    const v = env[k];
+    if (v !== undefined && v !== '') botAuth[k] = v;
+  }
+  const anonymous = !botAuth.MicrosoftAppId;
+  if (anonymous && e.NODE_ENV === 'production') {
+    throw new ConfigError('MicrosoftAppId is not set: production refuses to run without Bot Framework authentication. Set MicrosoftAppId, MicrosoftAppTenantId, MicrosoftAppType and a credential.');
+  }
+  if (!anonymous && !e.DIRECTORY_FILE) {
+    throw new ConfigError('DIRECTORY_FILE is not set: with Bot Framework authentication on, the demo directory is not used. Point DIRECTORY_FILE at your directory JSON.');
+  }
+  const directorySource = resolve(e.DIRECTORY_FILE ?? demoDirectoryFile);
+  let text: string;
+  try {
+    text = readFileSync(directorySource, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read DIRECTORY_FILE ${directorySource}: ${(err as Error).message}`);
+  }
+  let directory: Directory;
+  try {
+    directory = parseDirectory(text, directorySource);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return {
+    port: e.PORT,
+    // Unauthenticated mode trusts whoever posts, so it listens on loopback only unless told otherwise.
+    host: e.HOST ?? (anonymous ? '127.0.0.1' : '0.0.0.0'),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    pgliteDataDir: e.PGLITE_DATA_DIR ?? resolve(e.DATA_DIR, 'pglite'),
+    directory,
+    directorySource,
+    logLevel: e.LOG_LEVEL,
+    botAuth,
+    anonymous,
+    outboxPollMs: e.OUTBOX_POLL_MS,
+  };
+}

@@ -1,0 +1,49 @@
+/** The audit log table: append under a lock (so the chain never forks) and read in order for verification. */
+import { asc, desc, gt, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { auditLog } from '../schema.js';
+import { GENESIS_HASH, auditHash, type AuditEntry } from '../../domain/audit.js';
+
+export interface NewAuditEntry {
+  readonly actorAadObjectId: string;
+  readonly action: string;
+  readonly entityType: string;
+  readonly entityId: string;
+  readonly purpose?: string | null;
+}
+
+// Serialises appends across every instance; released when the transaction ends.
+const AUDIT_LOCK_ID = 7_246_002;
+
+/**
+ * Appends entries to the chain. Runs in (a savepoint of) the caller's
+ * transaction, so the entries commit or roll back with the change they record.
+ */
+export async function appendAudit(db: DatabaseOrTransaction, at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
+    const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const rows = entries.map((e) => {
+      seq += 1;
+      const fields = { seq, at, actorAadObjectId: e.actorAadObjectId, action: e.action, entityType: e.entityType, entityId: e.entityId, purpose: e.purpose ?? null };
+      const hash = auditHash(prevHash, fields);
+      const row = { ...fields, prevHash, hash };
+      prevHash = hash;
+      return row;
+    });
+    await tx.insert(auditLog).values(rows);
+  });
+}
+
+/** Reads entries after `afterSeq` in order, a page at a time. */
+export async function readAuditPage(db: DatabaseOrTransaction, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+  return db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(limit);
+}
+
+/** Entries about one record, oldest first (for tests and subject-access exports). */
+export async function auditEntriesFor(db: DatabaseOrTransaction, entityId: string): Promise<AuditEntry[]> {
+  return db.select().from(auditLog).where(sql`${auditLog.entityId} = ${entityId}`).orderBy(asc(auditLog.seq));
+}

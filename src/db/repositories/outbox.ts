@@ -1,0 +1,65 @@
+/**
+ * The outbox of proactive messages. Rows are written in the same transaction
+ * as the change that causes them; a deliverer claims due rows with
+ * FOR UPDATE SKIP LOCKED under a lease, so several instances never send the
+ * same row at once and a crashed claim is picked up again when its lease ends.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { executeRows } from '../client.js';
+import { outbox } from '../schema.js';
+
+export interface OutboxMessage {
+  readonly key: string;
+  readonly kind: string;
+  readonly recipientAadObjectId: string;
+  /** Ids and references only; never personal data. */
+  readonly payload: Record<string, unknown>;
+}
+
+export interface ClaimedMessage extends OutboxMessage {
+  readonly id: string;
+  readonly attempts: number;
+}
+
+/** Queues messages; a key already queued is left as it is. */
+export async function enqueueMessages(db: DatabaseOrTransaction, messages: readonly OutboxMessage[], now: Date): Promise<void> {
+  if (messages.length === 0) return;
+  await db
+    .insert(outbox)
+    .values(messages.map((m) => ({ ...m, nextAttemptAt: now, createdAt: now })))
+    .onConflictDoNothing({ target: outbox.key });
+}
+
+/** Claims up to `limit` due messages for `leaseMs`. */
+export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
+  const leaseUntil = new Date(now.getTime() + leaseMs);
+  const rows = await executeRows<{ id: string; key: string; kind: string; recipient_aad_object_id: string; payload: Record<string, unknown>; attempts: number }>(
+    db,
+    sql`update ${outbox} set status = 'sending', attempts = ${outbox.attempts} + 1, next_attempt_at = ${leaseUntil}
+        where ${outbox.id} in (
+          select ${outbox.id} from ${outbox}
+          where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${now}
+          order by ${outbox.nextAttemptAt}
+          limit ${limit}
+          for update skip locked)
+        returning id, key, kind, recipient_aad_object_id, payload, attempts`,
+  );
+  return rows.map((r) => ({ id: r.id, key: r.key, kind: r.kind, recipientAadObjectId: r.recipient_aad_object_id, payload: r.payload, attempts: r.attempts }));
+}
+
+export async function markSent(db: DatabaseOrTransaction, id: string, now: Date): Promise<void> {
+  await db.update(outbox).set({ status: 'sent', sentAt: now, lastError: null }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+}
+
+export async function markRetry(db: DatabaseOrTransaction, id: string, nextAttemptAt: Date, error: string): Promise<void> {
+  await db.update(outbox).set({ status: 'pending', nextAttemptAt, lastError: error.slice(0, 500) }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+}
+
+export async function markFinal(db: DatabaseOrTransaction, id: string, status: 'unreachable' | 'failed', error: string): Promise<void> {
+  await db.update(outbox).set({ status, lastError: error.slice(0, 500) }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+}
+
+export async function messagesFor(db: DatabaseOrTransaction, recipientAadObjectId: string) {
+  return db.select().from(outbox).where(eq(outbox.recipientAadObjectId, recipientAadObjectId));
+}

@@ -1,0 +1,138 @@
+/**
+ * The one drizzle schema for PGlite and PostgreSQL. `drizzle-kit generate`
+ * turns it into migrations/; never edit a generated migration by hand.
+ * Invariants live here as constraints, not in comments.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Referral numbers come from the database so every instance agrees: one
+ * counter row per reference prefix and year, advanced with
+ * `UPDATE … SET last = last + 1 RETURNING` inside the submit transaction.
+ * Unlike a sequence it restarts each year and leaves no gaps on rollback.
+ */
+export const referenceCounters = pgTable(
+  'reference_counters',
+  {
+    prefix: text('prefix').notNull(),
+    year: integer('year').notNull(),
+    last: integer('last').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.prefix, t.year] }), check('reference_counters_last_check', sql`${t.last} between 0 and 999999`)],
+);
+
+/** botbuilder `Storage` for teams-ai turn state; `etag` is the optimistic-concurrency token. */
+export const botState = pgTable('bot_state', {
+  key: text('key').primaryKey(),
+  data: jsonb('data').notNull(),
+  etag: text('etag').notNull(),
+  updatedAt: utc('updated_at').notNull().defaultNow(),
+});
+
+/** Where to send proactive messages to a user (stored on install and on each chat). */
+export const conversationRefs = pgTable('conversation_refs', {
+  aadObjectId: text('aad_object_id').primaryKey(),
+  reference: jsonb('reference').notNull(),
+  updatedAt: utc('updated_at').notNull().defaultNow(),
+});
+
+export const drafts = pgTable(
+  'drafts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerAadObjectId: text('owner_aad_object_id').notNull(),
+    pathway: text('pathway').notNull(),
+    currentStep: text('current_step').notNull(),
+    answers: jsonb('answers').notNull().default(sql`'{}'::jsonb`),
+    status: text('status', { enum: ['open', 'submitted'] }).notNull().default('open'),
+    createdAt: utc('created_at').notNull().defaultNow(),
+    updatedAt: utc('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('drafts_owner_status_idx').on(t.ownerAadObjectId, t.status),
+    check('drafts_status_check', sql`${t.status} in ('open', 'submitted')`),
+  ],
+);
+
+export const referrals = pgTable(
+  'referrals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    reference: text('reference').notNull(),
+    pathway: text('pathway').notNull(),
+    /** One referral per draft: this is what makes Submit idempotent. */
+    draftId: uuid('draft_id').notNull(),
+    referrerAadObjectId: text('referrer_aad_object_id').notNull(),
+    areaId: text('area_id').notNull(),
+    status: text('status', { enum: ['received', 'being_assessed', 'closed'] }).notNull().default('received'),
+    answers: jsonb('answers').notNull(),
+    submittedAt: utc('submitted_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('referrals_reference_uq').on(t.reference),
+    uniqueIndex('referrals_draft_uq').on(t.draftId),
+    index('referrals_referrer_idx').on(t.referrerAadObjectId, t.submittedAt),
+    index('referrals_area_idx').on(t.areaId, t.status),
+    check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),
+    check('referrals_reference_format', sql`${t.reference} ~ '^[A-Z]{2,5}-[0-9]{4}-[0-9]{4,6}$'`),
+  ],
+);
+
+/**
+ * Append-only, hash-chained audit log (DESIGN §8). `seq` is assigned by the
+ * writer under an advisory lock so the chain never forks; a trigger (see the
+ * custom migration) refuses UPDATE and DELETE. Holds ids and event kinds only.
+ */
+export const auditLog = pgTable('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  at: utc('at').notNull(),
+  actorAadObjectId: text('actor_aad_object_id').notNull(),
+  action: text('action').notNull(),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id').notNull(),
+  purpose: text('purpose'),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/**
+ * Proactive messages waiting to be delivered. `key` is unique so a retry
+ * or a second instance can never queue the same message twice.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    key: text('key').notNull(),
+    kind: text('kind').notNull(),
+    recipientAadObjectId: text('recipient_aad_object_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'unreachable', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: utc('next_attempt_at').notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: utc('created_at').notNull().defaultNow(),
+    sentAt: utc('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('outbox_key_uq').on(t.key),
+    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
+  ],
+);

@@ -1,0 +1,20 @@
+/** Who may do what (DESIGN §1). Pure: the clock comes in as `today` (YYYY-MM-DD, Europe/London). */
+import type { Actor } from './directory.js';
+import { DomainError } from './errors.js';
+
+export function isTrained(actor: Actor, today: string): boolean {
+  return actor.trainedUntil !== undefined && actor.trainedUntil >= today;
+}
+
+export function isCaseWorker(actor: Actor): boolean {
+  return actor.roles.includes('officer') || actor.roles.includes('supervisor');
+}
+
+/**
+ * May this actor see case data of `areaId`? Throws `forbidden` for the
+ * wrong person or area, `training_expired` when training has lapsed.
+ */
+export function assertCanSeeArea(actor: Actor, areaId: string, today: string): void {
+  if (!isCaseWorker(actor) || !actor.areas.includes(areaId)) throw new DomainError('forbidden');
+  if (!isTrained(actor, today)) throw new DomainError('training_expired');
+}

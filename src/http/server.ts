@@ -1,0 +1,113 @@
+/**
+ * The HTTP edge: POST /api/messages (Bot Framework) and GET /healthz.
+ * A bare node:http server: the body is size-limited and parsed here, the
+ * activity's shape is checked before botbuilder sees it, authentication
+ * failures are 401, malformed requests 400, and nothing a request does can
+ * take the process down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Activity, TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AuthenticationFailed, type SafeguardAdapter } from '../bot/adapter.js';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const account = z.object({ id: z.string().min(1).max(200) }).passthrough();
+/** The minimum an activity must have before botbuilder is handed it. */
+const activityShape = z
+  .object({
+    type: z.string().min(1).max(50),
+    channelId: z.string().min(1).max(50),
+    serviceUrl: z.string().url().max(500).refine((u) => /^https?:\/\//i.test(u), 'serviceUrl must be http(s)'),
+    conversation: z.object({ id: z.string().min(1).max(500) }).passthrough(),
+    from: account,
+    recipient: account,
+  })
+  .passthrough();
+
+export interface HttpOptions {
+  readonly adapter: SafeguardAdapter;
+  readonly logic: (context: TurnContext) => Promise<void>;
+  readonly health: () => Promise<{ ok: boolean; database: string }>;
+  readonly log: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (res.headersSent) return;
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) }).end(json);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
+  }
+}
+
+export function createHttpServer(o: HttpOptions): Server {
+  const handleMessages = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readJson(req);
+    const shape = activityShape.safeParse(body);
+    if (!shape.success) throw new HttpError(400, `not a Bot Framework activity: ${shape.error.issues.map((i) => i.path.join('.') || 'body').join(', ')}`);
+    const activity = shape.data as unknown as Activity;
+    const authHeader = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
+    try {
+      const invokeResponse = await o.adapter.processAuthenticated(authHeader, activity, o.logic);
+      send(res, invokeResponse?.status ?? 200, invokeResponse?.body);
+    } catch (err) {
+      if (err instanceof AuthenticationFailed) {
+        o.log.warn({ reason: err.message }, 'request refused: authentication failed');
+        throw new HttpError(401, 'unauthorized');
+      }
+      throw err;
+    }
+  };
+
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const run = async () => {
+      if (path === '/api/messages') {
+        if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+        await handleMessages(req, res);
+      } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const h = await o.health();
+        send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'unavailable', database: h.database });
+      } else {
+        throw new HttpError(404, 'not found');
+      }
+    };
+    run().catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        send(res, err.status, { error: err.message });
+        return;
+      }
+      o.log.error({ err }, 'request failed');
+      send(res, 500, { error: 'internal error' });
+    });
+  });
+}

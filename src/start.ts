@@ -1,0 +1,95 @@
+/** Wires the service together: config → database → application → HTTP. Used by src/index.ts and by the tests. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { BotStateStore } from './db/bot-state-store.js';
+import { SafeguardAdapter } from './bot/adapter.js';
+import { createBot, proactiveSender } from './bot/app.js';
+import { createHttpServer } from './http/server.js';
+import { OutboxDeliverer } from './notify/deliverer.js';
+import type { AppDeps } from './app/context.js';
+
+export interface RunningService {
+  readonly url: string;
+  readonly server: Server;
+  readonly database: DatabaseHandle;
+  readonly deliverer: OutboxDeliverer;
+  readonly deps: AppDeps;
+  /** Stops taking requests, finishes in-flight ones, stops delivery, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log: Logger;
+  readonly now?: () => Date;
+  /** Use an already opened database (tests share one). */
+  readonly database?: DatabaseHandle;
+  /** Leave the outbox poller off (tests drive delivery themselves). */
+  readonly deliveryPolling?: boolean;
+}
+
+export async function startService(config: Config, opts: StartOptions): Promise<RunningService> {
+  const log = opts.log;
+  const database =
+    opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
+  const botAppId = config.botAuth.MicrosoftAppId;
+  const adapter = new SafeguardAdapter(config.botAuth);
+
+  let deliverer: OutboxDeliverer | undefined;
+  const deps: AppDeps = {
+    db: database.db,
+    directory: config.directory,
+    now: opts.now ?? (() => new Date()),
+    log,
+    messagesQueued: () => deliverer?.kick(),
+  };
+  deliverer = new OutboxDeliverer({ db: database.db, send: proactiveSender({ adapter, botAppId, deps }), log, now: deps.now, pollMs: config.outboxPollMs });
+
+  const bot = createBot({ deps, adapter, storage: new BotStateStore(database.db), botAppId });
+  adapter.onTurnError = async (_context, err) => {
+    log.error({ err }, 'turn error');
+  };
+  const server = createHttpServer({
+    adapter,
+    logic: async (context) => {
+      await bot.run(context);
+    },
+    health: async () => {
+      try {
+        await database.ping();
+        return { ok: true, database: database.kind };
+      } catch (err) {
+        log.error({ err }, 'health check: database unreachable');
+        return { ok: false, database: database.kind };
+      }
+    },
+    log,
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  if (opts.deliveryPolling !== false) deliverer.start();
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+  return {
+    url,
+    server,
+    database,
+    deliverer,
+    deps,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await deliverer.stop();
+      if (!opts.database) await database.close();
+    },
+  };
+}

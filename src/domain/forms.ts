@@ -198,8 +198,9 @@ function parseField(field: FieldDefinition, input: string, ctx: ValidationContex
     case 'text':
     case 'textarea': {
       const max = field.maxLength ?? (field.kind === 'text' ? DEFAULT_TEXT_MAX : DEFAULT_TEXTAREA_MAX);
-      if (input.length > max) return { error: { key: 'error.field.tooLong', params: { max } } };
+      // A pattern's own message says more than a length limit would.
       if (field.pattern && !patterns[field.pattern].test(input)) return { error: { key: `error.field.pattern.${field.pattern}` } };
+      if (input.length > max) return { error: { key: 'error.field.tooLong', params: { max } } };
       return { value: field.pattern === 'ukPostcode' ? input.toUpperCase() : input };
     }
     case 'choice': {

@@ -97,6 +97,8 @@ export class Harness {
 
   /** Delivers every queued proactive message now. */
   async deliverOutbox(): Promise<void> {
+    // A commit that queued messages nudges the deliverer in the background; let it finish, then sweep.
+    await this.service.deliverer.idle();
     await this.service.deliverer.drain();
   }
 

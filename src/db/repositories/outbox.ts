@@ -34,12 +34,13 @@ export async function enqueueMessages(db: DatabaseOrTransaction, messages: reado
 /** Claims up to `limit` due messages for `leaseMs`. */
 export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
+  // Raw SQL: dates go as ISO text (postgres.js will not serialise a Date parameter here).
   const rows = await executeRows<{ id: string; key: string; kind: string; recipient_aad_object_id: string; payload: Record<string, unknown>; attempts: number }>(
     db,
-    sql`update ${outbox} set status = 'sending', attempts = ${outbox.attempts} + 1, next_attempt_at = ${leaseUntil}
+    sql`update ${outbox} set status = 'sending', attempts = ${outbox.attempts} + 1, next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
         where ${outbox.id} in (
           select ${outbox.id} from ${outbox}
-          where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${now}
+          where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${now.toISOString()}::timestamptz
           order by ${outbox.nextAttemptAt}
           limit ${limit}
           for update skip locked)

@@ -171,5 +171,6 @@ export function submitData(verb: string, data: ActionData): ActionData {
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/([\\`*_[\]()<>#!|~])/g, '\\$1')
-    .replace(/^(\s*)([-+]|\d+\.)(\s)/gm, '$1\\$2$3');
+    .replace(/^(\s*)([-+])(\s)/gm, '$1\\$2$3')
+    .replace(/^(\s*)(\d+)\.(\s)/gm, '$1$2\\.$3');
 }

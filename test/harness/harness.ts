@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
-import { redactPaths } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { startService, type RunningService } from '../../src/start.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { FakeConnector } from './fake-connector.js';
@@ -64,7 +63,7 @@ export class Harness {
     const connector = o.connector ?? (await new FakeConnector().start());
     const config: Config = loadConfig({ PORT: '0', LOG_LEVEL: 'info', OUTBOX_POLL_MS: '60000', ...o.env });
     const logs = new LogCapture();
-    const log = pino({ level: 'info', redact: { paths: redactPaths, censor: '[redacted]' } }, logs);
+    const log = createLogger('info', logs);
     const service = await startService(config, { log, database: o.database, now: o.now, deliveryPolling: false });
     return new Harness(service, connector, logs, !o.connector);
   }

@@ -1,9 +1,8 @@
 /** Starts Safeguard Desk: config → database → application → HTTP. */
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startService } from './start.js';
+import { openDatabase } from './db/client.js';
 
-const started = performance.now();
 const bootLog = createLogger(process.env.LOG_LEVEL ?? 'info');
 
 let config;
@@ -22,8 +21,19 @@ if (!process.env.DIRECTORY_FILE) log.warn({ directory: config.directorySource },
 
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
-const service = await startService(config, { log });
-log.info({ url: service.url, database: service.database.kind, readyMs: Math.round(performance.now() - started) }, 'Safeguard Desk is ready');
+// Open the database (PGlite compiles its WebAssembly off the main thread) while
+// the bot's modules load: start-up is the longer of the two, not their sum.
+const database = openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize });
+database.catch(() => {}); // reported below, where it is awaited
+const { startService } = await import('./start.js');
+let service;
+try {
+  service = await startService(config, { log, database, ownsDatabase: true });
+} catch (err) {
+  log.fatal({ err }, 'Safeguard Desk could not start');
+  process.exit(1);
+}
+log.info({ url: service.url, database: service.database.kind, readyMs: Math.round(process.uptime() * 1000) }, 'Safeguard Desk is ready');
 
 let stopping = false;
 const stop = (signal: string) => {

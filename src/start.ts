@@ -24,8 +24,10 @@ export interface RunningService {
 export interface StartOptions {
   readonly log: Logger;
   readonly now?: () => Date;
-  /** Use an already opened database (tests share one). */
-  readonly database?: DatabaseHandle;
+  /** Use an already opened (or opening) database instead of opening one. */
+  readonly database?: DatabaseHandle | Promise<DatabaseHandle>;
+  /** Close the given database on close() (default: only a database this function opened). */
+  readonly ownsDatabase?: boolean;
   /** Leave the outbox poller off (tests drive delivery themselves). */
   readonly deliveryPolling?: boolean;
 }
@@ -33,7 +35,8 @@ export interface StartOptions {
 export async function startService(config: Config, opts: StartOptions): Promise<RunningService> {
   const log = opts.log;
   const database =
-    opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
+    (await opts.database) ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
+  const ownsDatabase = opts.ownsDatabase ?? !opts.database;
   const botAppId = config.botAuth.MicrosoftAppId;
   const adapter = new SafeguardAdapter(config.botAuth);
 
@@ -89,7 +92,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
         server.closeIdleConnections();
       });
       await deliverer.stop();
-      if (!opts.database) await database.close();
+      if (ownsDatabase) await database.close();
     },
   };
 }

@@ -103,6 +103,9 @@ export function createHttpServer(o: HttpOptions): Server {
     };
     run().catch((err: unknown) => {
       if (err instanceof HttpError) {
+        // The rest of a refused body is never read, so this connection cannot carry another request:
+        // close it, or it stays open (and server.close() waits on it) until the client gives up.
+        if (err.status === 413) res.setHeader('connection', 'close');
         send(res, err.status, { error: err.message });
         return;
       }

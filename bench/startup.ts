@@ -1,0 +1,96 @@
+/**
+ * Start-up time and idle memory on the embedded database, beside their
+ * baseline in the same run: a bare Node process that opens PGlite (same data
+ * folder kind) and answers /healthz. Target (DESIGN §12): ready < 4 s, idle
+ * memory < 200 MB. Run: npm run bench:startup
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const root = new URL('..', import.meta.url).pathname;
+
+const baselineSource = `
+const { PGlite } = await import('@electric-sql/pglite');
+const http = await import('node:http');
+const pg = await PGlite.create(process.env.DIR);
+http.createServer(async (q, r) => { await pg.query('select 1'); r.end('{"status":"ok"}'); }).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+async function waitHealthy(port: number, child: ChildProcess, started: number): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.status === 200) return performance.now() - started;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function measure(label: string, cmd: string[], env: Record<string, string>): Promise<{ ms: number; rss: number }> {
+  const port = 4100 + Math.floor(Math.random() * 800);
+  const started = performance.now();
+  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: root, env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  try {
+    const ms = await waitHealthy(port, child, started);
+    await new Promise((r) => setTimeout(r, 3000)); // idle
+    const rss = rssMb(child.pid!);
+    return { ms, rss };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    void label;
+  }
+}
+
+const baselineFile = join(root, 'bench', '.startup-baseline.mjs');
+writeFileSync(baselineFile, baselineSource);
+const rows: Array<{ what: string; ms: number; rss: number }> = [];
+try {
+  for (let i = 0; i < RUNS; i++) {
+    for (const fresh of [true, false]) {
+      const dir = mkdtempSync(join(tmpdir(), 'sgd-startup-'));
+      try {
+        if (!fresh) {
+          // Warm: the data folder exists and is migrated.
+          await measure('prime', [process.execPath, '--import', 'tsx', 'src/index.ts'], { DATA_DIR: dir });
+          await measure('prime', [process.execPath, baselineFile], { DIR: join(dir, 'baseline') });
+        }
+        const bot = await measure('bot', [process.execPath, '--import', 'tsx', 'src/index.ts'], { DATA_DIR: dir });
+        const base = await measure('baseline', [process.execPath, baselineFile], { DIR: join(dir, 'baseline') });
+        rows.push({ what: `bot (${fresh ? 'new data folder' : 'existing data'})`, ...bot }, { what: `PGlite alone (${fresh ? 'new' : 'existing'})`, ...base });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+} finally {
+  rmSync(baselineFile, { force: true });
+}
+
+const summary = new Map<string, { ms: number[]; rss: number[] }>();
+for (const r of rows) {
+  const s = summary.get(r.what) ?? { ms: [], rss: [] };
+  s.ms.push(r.ms);
+  s.rss.push(r.rss);
+  summary.set(r.what, s);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`start-up to /healthz 200 and idle RSS, median of ${RUNS} (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+console.log('what                              ready ms   idle RSS MB');
+for (const [what, s] of summary) console.log(`${what.padEnd(34)}${median(s.ms).toFixed(0).padStart(8)}   ${median(s.rss).toFixed(0).padStart(8)}`);
+for (const kind of ['new', 'existing'] as const) {
+  const bot = summary.get(`bot (${kind === 'new' ? 'new data folder' : 'existing data'})`)!;
+  const base = summary.get(`PGlite alone (${kind})`)!;
+  console.log(`ratio bot / PGlite alone (${kind}): ready ${(median(bot.ms) / median(base.ms)).toFixed(2)}x, memory ${(median(bot.rss) / median(base.rss)).toFixed(2)}x   targets: ready < 4000 ms, idle < 200 MB`);
+}

@@ -18,7 +18,14 @@ describe('logging', () => {
 
   it('redacts names, text and card values wherever they sit', () => {
     const logs = new LogCapture();
-    createLogger('info', logs).info({ activity: { from: { name: 'Jordan' }, text: 'about Jordan' }, value: { firstName: 'Jordan' }, name: 'Jordan' }, 'x');
+    createLogger('info', logs).info({ activity: { from: { name: 'Jordan' }, text: 'about Jordan' }, value: { firstName: 'Jordan' }, person: { name: 'Jordan' }, answers: { aboutPerson: { lastName: 'Jordan' } } }, 'x');
     expect(logs.text).not.toContain('Jordan');
+  });
+
+  it('keeps the error type readable', () => {
+    const logs = new LogCapture();
+    createLogger('info', logs).error({ err: Object.assign(new Error('boom'), { name: 'RestError' }) }, 'x');
+    expect(logs.text).toContain('"name":"RestError"');
+    expect(logs.text).not.toContain('[redacted]');
   });
 });

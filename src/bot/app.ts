@@ -46,6 +46,7 @@ const actionSchemas = {
   'wizard.save': z.object({ draftId: id, step: stepId, fromReview: z.enum(['1', '']).optional() }).passthrough(),
   'wizard.edit': z.object({ draftId: id, step: stepId }).passthrough(),
   'wizard.resume': z.object({ draftId: id }).passthrough(),
+  'wizard.start': z.object({}).passthrough(),
   'wizard.submit': z.object({ draftId: id }).passthrough(),
   'referral.open': z.object({ reference: z.string().max(20) }).passthrough(),
 } as const;
@@ -120,8 +121,12 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return helpCard(v, actor);
         case 'whoami':
           return whoamiCard(v, actor);
-        case 'refer':
+        case 'refer': {
+          // Unfinished drafts are offered first, so abandoned ones do not pile up unseen.
+          const open = await wizard.listDrafts(deps, actor);
+          if (open.length > 0) return draftsCard(v, open, pathwayOf, { offerNew: true });
           return wizardCard(v, await wizard.startReferral(deps, actor));
+        }
         case 'drafts':
           return draftsCard(v, await wizard.listDrafts(deps, actor), pathwayOf);
         case 'myReferrals':
@@ -162,6 +167,8 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return wizardCard(v, await wizard.editStep(deps, actor, data.draftId!, data.step!));
         case 'wizard.resume':
           return wizardCard(v, await wizard.resumeDraft(deps, actor, data.draftId!));
+        case 'wizard.start':
+          return wizardCard(v, await wizard.startReferral(deps, actor));
         case 'wizard.submit':
           return wizardCard(v, await wizard.submitReferral(deps, actor, { draftId: data.draftId!, raw: data }));
         case 'referral.open': {
@@ -186,9 +193,17 @@ export function createBot(o: BotOptions): Application<TurnState> {
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
     await remember(activity);
-    const value = activity.value as { verb?: unknown } | undefined;
-    // Action.Submit fallback from clients without Universal Actions: same verbs, answered with a new card.
-    const card = value && typeof value === 'object' && 'verb' in value ? await runAction(activity, value.verb, value) : await runCommand(activity);
+    const value = activity.value as { verb?: unknown; command?: unknown } | undefined;
+    let card: Card;
+    if (value && typeof value === 'object' && 'verb' in value) {
+      // Action.Submit fallback from clients without Universal Actions: same verbs, answered with a new card.
+      card = await runAction(activity, value.verb, value);
+    } else if (value && typeof value === 'object' && typeof value.command === 'string') {
+      // A command button (welcome, help, acknowledgement): the same as typing the command.
+      card = await runCommand({ ...activity, text: value.command.slice(0, 100) } as Activity);
+    } else {
+      card = await runCommand(activity);
+    }
     await context.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
   });
 
@@ -229,10 +244,18 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
         // A kind this version cannot render: fail it visibly rather than send nonsense.
         throw new DeliveryError(`no card for message kind ${message.kind}`, 400);
     }
+    // The adapter hands errors inside the callback to onTurnError (which only logs), so the
+    // callback keeps its own failure and we rethrow it: the outbox must see a 403 or a 429.
+    let failure: unknown;
     try {
       await o.adapter.continueConversationAsync(o.botAppId ?? '', reference as Partial<ConversationReference>, async (ctx) => {
-        await ctx.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+        try {
+          await ctx.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+        } catch (err) {
+          failure = err;
+        }
       });
+      if (failure !== undefined) throw failure;
     } catch (err) {
       const e = err as { statusCode?: number; response?: { headers?: { get?: (n: string) => string | undefined } } };
       const retryAfter = Number(e.response?.headers?.get?.('retry-after'));

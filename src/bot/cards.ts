@@ -30,6 +30,8 @@ export interface FieldView {
   readonly max: number;
   readonly maxDate: string;
   readonly toggleTitle: string;
+  /** Small grey guidance under the input. */
+  readonly help: string;
   readonly error: string;
 }
 
@@ -39,6 +41,8 @@ export type ActionData = Record<string, string>;
 /** cards/referral-step.json */
 export interface ReferralStepCard {
   readonly t: { readonly next: string; readonly back: string; readonly save: string };
+  /** Shown on every step after a "yes" to immediate danger. */
+  readonly dangerBanner: string;
   readonly progress: string;
   readonly title: string;
   readonly intro: string;
@@ -64,6 +68,7 @@ export interface SectionView {
 /** cards/referral-review.json */
 export interface ReferralReviewCard {
   readonly t: { readonly submit: string; readonly back: string };
+  readonly dangerBanner: string;
   readonly progress: string;
   readonly title: string;
   readonly intro: string;
@@ -102,7 +107,7 @@ export interface ReferralAckCard {
   readonly nextSteps: readonly string[];
 }
 
-/** cards/message.json: a title, lines of text and command buttons (imBack). */
+/** cards/message.json: a title, lines of text and command buttons (Action.Submit carrying the command). */
 export interface MessageCard {
   readonly title: string;
   readonly titleColor: 'Default' | 'Attention' | 'Good';
@@ -119,8 +124,12 @@ export interface MyReferralsCard {
 
 /** cards/drafts.json */
 export interface DraftsCard {
+  readonly t: { readonly startNew: string };
   readonly title: string;
   readonly empty: string;
+  readonly intro: string;
+  /** Offer "Start a new referral" (when `refer` found unfinished drafts). */
+  readonly startNew: boolean;
   readonly items: ReadonlyArray<{ readonly person: string; readonly detail: string; readonly continueLabel: string; readonly actionData: ActionData; readonly submitData: ActionData }>;
 }
 

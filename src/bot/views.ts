@@ -27,9 +27,29 @@ function tk(t: Translate, key: string, params?: Record<string, string | number>)
   return isMessageKey(key) ? t(key, params) : key;
 }
 
+/** Optional means optional whatever else is answered: not required, not conditional, not one of a pair. */
+function isPlainOptional(step: StepDefinition, field: FieldDefinition): boolean {
+  if (field.required || field.kind === 'toggle' || field.requiredWhenPersonUnder !== undefined) return false;
+  return !(step.rules ?? []).some((r) => r.fields.includes(field.id));
+}
+
 function fieldLabel(v: ViewContext, step: StepDefinition, field: FieldDefinition): string {
   const label = tk(v.t, `field.${step.id}.${field.id}.label`);
-  return field.required || field.kind === 'toggle' ? label : `${label} ${v.t('wizard.optional')}`;
+  return isPlainOptional(step, field) ? `${label} ${v.t('wizard.optional')}` : label;
+}
+
+/** Officers read the referral about a third person: "About the referrer", not "About you". */
+function audienceText(v: ViewContext, audience: Audience, key: string): string {
+  if (audience === 'officer' && isMessageKey(`officer.${key}`)) return tk(v.t, `officer.${key}`);
+  return tk(v.t, key);
+}
+
+export type Audience = 'referrer' | 'officer';
+
+/** A "yes" to immediate danger keeps the 999 reminder on every later card. */
+function dangerBanner(v: ViewContext, pathway: PathwayDefinition, answers: Answers): string {
+  const step = pathway.steps.find((s) => s.dangerField);
+  return step && answers[step.id]?.[step.dangerField!] === 'yes' ? v.t('danger.banner') : '';
 }
 
 function choiceTitle(v: ViewContext, field: FieldDefinition, value: string): string {
@@ -49,6 +69,7 @@ function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition,
   const choices = choiceValues(v, field).map((c) => ({ title: choiceTitle(v, field, c), value: c }));
   const placeholderKey = `field.${step.id}.${field.id}.placeholder`;
   const numberValue = field.kind === 'number' && /^\d+$/.test(value) ? Number(value) : null;
+  const helpKey = `field.${step.id}.${field.id}.help`;
   return {
     id: field.id,
     kind: field.kind,
@@ -63,6 +84,7 @@ function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition,
     max: field.max ?? 999,
     maxDate: field.notFuture ? v.today : '2100-12-31',
     toggleTitle: tk(v.t, `field.${step.id}.${field.id}.title`),
+    help: isMessageKey(helpKey) ? v.t(helpKey) : '',
     error: errorText(v, error),
   };
 }
@@ -83,18 +105,30 @@ function displayValue(v: ViewContext, field: FieldDefinition, value: AnswerValue
       return value === true ? v.t('choice.yesNo.yes') : v.t('choice.yesNo.no');
     case 'date':
       return formatLondonDate(new Date(`${String(value)}T12:00:00Z`));
+    case 'textarea':
+      // A single newline is not a line break in Markdown: keep the lines the person typed.
+      return escapeMarkdown(String(value)).replace(/\r?\n/g, '\n\n');
     default:
       return escapeMarkdown(String(value));
   }
 }
 
-/** Every non-review step's answers as sections (review card, officer's view). */
-export function answerSections(v: ViewContext, pathway: PathwayDefinition, answers: Answers): SectionView[] {
+function isAnswered(value: AnswerValue | undefined): boolean {
+  return !(value === undefined || value === '' || (Array.isArray(value) && value.length === 0));
+}
+
+/**
+ * Every non-review step's answers as sections (review card, officer's view).
+ * Optional questions left blank are left out; a required one shows "Not answered".
+ */
+export function answerSections(v: ViewContext, pathway: PathwayDefinition, answers: Answers, audience: Audience): SectionView[] {
   return pathway.steps
     .filter((s) => !s.review)
     .map((step) => ({
-      title: tk(v.t, `step.${step.id}.title`),
-      answers: step.fields.map((f) => ({ label: tk(v.t, `field.${step.id}.${f.id}.label`), value: displayValue(v, f, answers[step.id]?.[f.id]) })),
+      title: audienceText(v, audience, `step.${step.id}.title`),
+      answers: step.fields
+        .filter((f) => f.required || isAnswered(answers[step.id]?.[f.id]))
+        .map((f) => ({ label: audienceText(v, audience, `field.${step.id}.${f.id}.label`), value: displayValue(v, f, answers[step.id]?.[f.id]) })),
     }));
 }
 
@@ -115,7 +149,7 @@ export function wizardCard(v: ViewContext, screen: WizardScreen): Card {
       });
     }
     case 'saved':
-      return messageCard(v.t('saved.title'), [v.t('saved.body')], [{ title: v.t('welcome.drafts'), command: 'drafts' }], 'Good');
+      return messageCard(v.t('saved.title'), [v.t('saved.body')], [{ title: v.t('welcome.drafts'), command: 'drafts' }]);
     case 'submitted':
       return ackCard(v, screen.referral);
   }
@@ -127,6 +161,7 @@ function stepCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step' }
   const hasErrors = Object.keys(screen.errors).length > 0;
   return renderCard('referral-step', {
     t: { next: v.t('wizard.next'), back: v.t('wizard.back'), save: v.t('wizard.save') },
+    dangerBanner: step.dangerField ? '' : dangerBanner(v, pathway, draft.answers),
     progress: progress(v, pathway, step),
     title: tk(v.t, `step.${step.id}.title`),
     intro: tk(v.t, `step.${step.id}.intro`),
@@ -150,11 +185,12 @@ function reviewCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step'
   const editable = pathway.steps.filter((s) => !s.review);
   return renderCard('referral-review', {
     t: { submit: v.t('wizard.submit'), back: v.t('wizard.back') },
+    dangerBanner: dangerBanner(v, pathway, draft.answers),
     progress: progress(v, pathway, step),
     title: v.t('step.review.title'),
     intro: v.t('step.review.intro'),
     errorSummary: hasErrors ? v.t('wizard.errorSummary') : '',
-    sections: answerSections(v, pathway, draft.answers).map((s, i) => {
+    sections: answerSections(v, pathway, draft.answers, 'referrer').map((s, i) => {
       const editData = { draftId: draft.id, step: editable[i]!.id };
       return { ...s, editLabel: v.t('wizard.edit'), editData, editSubmitData: submitData('wizard.edit', editData) };
     }),
@@ -240,10 +276,14 @@ export function myReferralsCard(v: ViewContext, rows: readonly OwnReferral[]): C
   });
 }
 
-export function draftsCard(v: ViewContext, drafts: readonly Draft[], pathwayOf: (d: Draft) => PathwayDefinition | undefined): Card {
+/** `drafts`, or `refer` when unfinished drafts exist (then with "Start a new referral"). */
+export function draftsCard(v: ViewContext, drafts: readonly Draft[], pathwayOf: (d: Draft) => PathwayDefinition | undefined, opts: { offerNew?: boolean } = {}): Card {
   return renderCard('drafts', {
+    t: { startNew: v.t('drafts.startNew') },
     title: v.t('drafts.title'),
     empty: drafts.length === 0 ? v.t('drafts.none') : '',
+    intro: opts.offerNew && drafts.length > 0 ? v.t('drafts.openIntro') : '',
+    startNew: opts.offerNew === true || drafts.length === 0,
     items: drafts.map((d) => {
       const p = pathwayOf(d);
       const person = p ? d.answers[p.ageFields.step] : undefined;
@@ -251,7 +291,7 @@ export function draftsCard(v: ViewContext, drafts: readonly Draft[], pathwayOf: 
       const actionData = { draftId: d.id };
       return {
         person: name ? v.t('drafts.person', { name: escapeMarkdown(name) }) : v.t('drafts.personUnknown'),
-        detail: v.t('drafts.item', { started: formatLondonDateTime(d.createdAt), updated: formatLondonDateTime(d.updatedAt), step: tk(v.t, `step.${d.currentStep}.title`) }),
+        detail: v.t('drafts.item', { updated: formatLondonDateTime(d.updatedAt), step: tk(v.t, `step.${d.currentStep}.title`) }),
         continueLabel: v.t('drafts.continue'),
         actionData,
         submitData: submitData('wizard.resume', actionData),
@@ -275,7 +315,7 @@ export function referralViewCard(v: ViewContext, pathway: PathwayDefinition, r: 
   return renderCard('referral-view', {
     title: v.t('view.title', { reference: r.reference }),
     meta: v.t('view.meta', { area: v.directory.area(r.areaId)?.name ?? r.areaId, submitted: formatLondonDateTime(r.submittedAt), status: v.t(`status.${r.status}`) }),
-    sections: answerSections(v, pathway, r.answers),
+    sections: answerSections(v, pathway, r.answers, 'officer'),
     audited: v.t('view.audited'),
   });
 }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Harness } from '../harness/harness.js';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
 import { action, cardActions, cardInputs, cardText, fieldErrors } from '../harness/cards.js';
-import { draftIdOf, submitReferral, validAnswers, walkToReview, wizardSteps } from '../harness/referral.js';
+import { draftIdOf, startDraft, submitReferral, validAnswers, walkToReview, wizardSteps } from '../harness/referral.js';
 
 describe.each(testDatabases())('referral wizard on %s', (kind) => {
   let db: TestDatabase;
@@ -65,6 +65,32 @@ describe.each(testDatabases())('referral wizard on %s', (kind) => {
     const cont = action(danger, 'Continue the referral');
     const next = await alex.execute(cont.verb!, cont.data!);
     expect(cardText(next)).toContain('About you');
+    // The 999 reminder stays on every later card, up to the review.
+    expect(cardText(next)).toContain('call 999 now');
+    const { review } = await walkToReview(alex, validAnswers({ danger: { immediateDanger: 'no' } }));
+    expect(cardText(review)).not.toContain('call 999 now');
+  });
+
+  it('offers unfinished drafts when refer is typed again, or a new one', async () => {
+    const alex = h.user('alex');
+    const [first] = await alex.say('refer');
+    const draftId = draftIdOf(first!);
+    const [offer] = await alex.say('refer');
+    expect(cardText(offer!)).toContain('You have unfinished referrals');
+    expect(action(offer!, 'Continue').data).toMatchObject({ draftId });
+    const fresh = await alex.execute('wizard.start', {});
+    expect(cardText(fresh)).toContain('Step 1 of 6');
+    expect(draftIdOf(fresh)).not.toBe(draftId);
+    expect(cardActions((await alex.say('drafts'))[0]!).filter((a) => a.title === 'Continue')).toHaveLength(2);
+  });
+
+  it('leaves blank optional questions off the review, and keeps typed line breaks', async () => {
+    const answers = validAnswers({ aboutPerson: { address: '1 Example Street\nNorthgate' } });
+    const { review } = await walkToReview(h.user('alex'), answers);
+    const text = cardText(review);
+    expect(text).not.toContain('Online activity of concern'); // optional, left blank
+    expect(text).not.toContain('Not answered');
+    expect(text).toContain('1 Example Street\n\nNorthgate');
   });
 
   it('goes Back keeping answers, and edits a step from the review then returns to the review', async () => {
@@ -159,13 +185,12 @@ describe.each(testDatabases())('referral wizard on %s', (kind) => {
 
   it('saves for later and lists the draft under drafts', async () => {
     const alex = h.user('alex');
-    const [first] = await alex.say('refer');
-    const draftId = draftIdOf(first!);
+    const draftId = draftIdOf(await startDraft(alex));
     await alex.execute('wizard.next', { draftId, step: 'danger', immediateDanger: 'no' });
     const saved = await alex.execute('wizard.save', { draftId, step: 'aboutYou', jobTitle: 'Teacher' });
     expect(cardText(saved)).toContain('Saved');
     const [list] = await alex.say('drafts');
-    expect(cardText(list!)).toContain('at: About you');
+    expect(cardText(list!)).toContain('next step: About you');
     const resumed = await alex.execute('wizard.resume', { draftId });
     expect(cardInputs(resumed).find((i) => i.id === 'jobTitle')?.value).toBe('Teacher');
   });

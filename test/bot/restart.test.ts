@@ -41,7 +41,7 @@ describe.each(testDatabases())('restart on %s', (kind) => {
 
     const [list] = await h.user('alex').say('drafts');
     expect(cardText(list!)).toContain('About: Jordan Testperson');
-    expect(cardText(list!)).toContain('at: The concern');
+    expect(cardText(list!)).toContain('next step: The concern');
     const cont = action(list!, 'Continue');
     const step = await h.user('alex').execute(cont.verb!, cont.data!);
     expect(cardText(step)).toContain('The concern');

@@ -64,18 +64,17 @@ export function cardInputs(card: Card): CardInput[] {
   return out;
 }
 
-/** The message shown under an input (the TextBlock right after it in the same container), if any. */
+/** The message shown under an input (a red TextBlock after it, before the next input, in the same container), if any. */
 export function fieldErrors(card: Card): Record<string, string> {
   const errors: Record<string, string> = {};
   walk(card, (n) => {
     const items = n.items as Node[] | undefined;
     if (!Array.isArray(items)) return;
-    items.forEach((item, i) => {
-      const next = items[i + 1];
-      if (typeof item.type === 'string' && item.type.startsWith('Input.') && next?.type === 'TextBlock' && next.color === 'Attention') {
-        errors[item.id as string] = next.text as string;
-      }
-    });
+    let input: string | undefined;
+    for (const item of items) {
+      if (typeof item.type === 'string' && item.type.startsWith('Input.')) input = item.id as string;
+      else if (input && item.type === 'TextBlock' && item.color === 'Attention') errors[input] = item.text as string;
+    }
   });
   return errors;
 }

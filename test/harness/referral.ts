@@ -45,10 +45,21 @@ export function draftIdOf(card: Card): string {
   return id;
 }
 
-/** Types `refer` and presses Next through every step; returns the review card and the draft id. */
+/**
+ * Types `refer` and gets the first step. When the user has unfinished drafts
+ * the bot offers them first; then this presses "Start a new referral".
+ */
+export async function startDraft(user: TeamsUser): Promise<Card> {
+  const [reply] = await user.say('refer');
+  if (!reply) throw new Error('no card after refer');
+  if (!cardText(reply).includes('Your unfinished referrals')) return reply;
+  const start = action(reply, 'Start a new referral');
+  return user.execute(start.verb!, start.data ?? {});
+}
+
+/** Starts a referral and presses Next through every step; returns the review card and the draft id. */
 export async function walkToReview(user: TeamsUser, answers = validAnswers()): Promise<{ review: Card; draftId: string }> {
-  const [first] = await user.say('refer');
-  if (!first) throw new Error('no card after refer');
+  const first = await startDraft(user);
   const draftId = draftIdOf(first);
   let card: Card = first;
   for (const step of wizardSteps) {

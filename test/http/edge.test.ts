@@ -12,7 +12,7 @@ import { auditLog, drafts, referrals } from '../../src/db/schema.js';
 import { Harness, people, type Card } from '../harness/harness.js';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
 import { cardInputs, cardText } from '../harness/cards.js';
-import { draftIdOf, validAnswers } from '../harness/referral.js';
+import { draftIdOf, startDraft, validAnswers } from '../harness/referral.js';
 
 const NOT_FOUND = 'That could not be found. It may have been submitted already, or belong to someone else.';
 const INVALID = 'That request could not be read. Please try again from the latest card.';
@@ -209,8 +209,7 @@ describe.each(testDatabases())('card data no card would send, on %s', (kind) => 
   /** Alex's draft, saved part-way: About the person filled in, so resuming shows those inputs. */
   async function alexsDraft(): Promise<{ draftId: string; resumed: Card }> {
     const alex = h.user('alex');
-    const [first] = await alex.say('refer');
-    const draftId = draftIdOf(first!);
+    const draftId = draftIdOf(await startDraft(alex));
     const answers = validAnswers();
     await alex.execute('wizard.next', { draftId, step: 'danger', ...answers.danger });
     await alex.execute('wizard.next', { draftId, step: 'aboutYou', ...answers.aboutYou });

@@ -60,6 +60,29 @@ describe.each(testDatabases())('after submission on %s', (kind) => {
     expect(rows[0]!.status).toBe('unreachable');
   });
 
+  it('records a 403 as unreachable and retries a 429 after Retry-After, never marking a failed send as sent', async () => {
+    await h.user('megan').install();
+    await h.user('isaiah').install();
+    const megan = h.user('megan').conversationId;
+    // botbuilder's own client retries a 429 a few times first (honouring Retry-After), so keep it short.
+    const isaiah = h.user('isaiah').conversationId;
+    h.connector.respond = ({ conversationId }) => (conversationId === megan ? { status: 403 } : conversationId === isaiah ? { status: 429, retryAfter: 1 } : undefined);
+    await submitReferral(h.user('alex'));
+    await h.deliverOutbox();
+    const [m] = await messagesFor(h.service.database.db, people.megan.aadObjectId);
+    const [i] = await messagesFor(h.service.database.db, people.isaiah.aadObjectId);
+    expect(m!.status).toBe('unreachable');
+    expect(i!.status).toBe('pending');
+    expect(i!.lastError).toMatch(/429|Scripted/);
+    expect(i!.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() - 1000);
+    // When the connector recovers, the retry delivers it once.
+    h.connector.respond = () => undefined;
+    await new Promise((r) => setTimeout(r, Math.max(0, i!.nextAttemptAt.getTime() - Date.now()) + 50));
+    await h.deliverOutbox();
+    expect(h.connector.cardsIn(h.user('isaiah').conversationId).map(cardText).filter((t) => t.includes('New referral'))).toHaveLength(1);
+    expect((await messagesFor(h.service.database.db, people.isaiah.aadObjectId))[0]!.status).toBe('sent');
+  });
+
   it('lets an officer of the area open the referral from the notice; the view shows the answers', async () => {
     await h.user('megan').install();
     const { reference } = await submitReferral(h.user('alex'));

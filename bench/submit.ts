@@ -35,7 +35,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, request, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -225,23 +225,22 @@ function procCpuMs(pid: number): number | undefined {
   }
 }
 
-/** CPU ms of every PostgreSQL process (backends, WAL writer, checkpointer…). */
-function postgresCpuMs(): number | undefined {
-  try {
-    let total = 0;
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
-      } catch {
-        continue;
-      }
-      total += procCpuMs(Number(d)) ?? 0;
-    }
-    return total;
-  } catch {
-    return undefined;
+/**
+ * The PostgreSQL processes that work for this run: the backends connected to
+ * the bench database (the bot's and the baseline's pools) and the shared WAL
+ * writer, checkpointer and background writer. Other sessions' backends on the
+ * same server are left out (they show up as "other procs").
+ */
+type PgPids = () => Promise<number[]>;
+
+/** CPU ms per pid. */
+function cpuOfPids(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    const ms = procCpuMs(pid);
+    if (ms !== undefined) out.set(pid, ms);
   }
+  return out;
 }
 
 /** Whole machine: busy and total jiffies. */
@@ -259,14 +258,23 @@ function machineCpu(): { busy: number; total: number } | undefined {
 
 interface CpuSnapshot {
   readonly server?: number | undefined;
-  readonly pg?: number | undefined;
+  readonly pg: Map<number, number>;
   readonly loadgen: number;
   readonly machine?: { busy: number; total: number } | undefined;
 }
 
-function cpuSnapshot(serverPid: number | undefined): CpuSnapshot {
+async function cpuSnapshot(serverPid: number | undefined, pgPids: PgPids): Promise<CpuSnapshot> {
+  const pids = await pgPids().catch(() => []);
   const u = process.cpuUsage();
-  return { server: serverPid ? procCpuMs(serverPid) : undefined, pg: postgresCpuMs(), loadgen: (u.user + u.system) / 1000, machine: machineCpu() };
+  return { server: serverPid ? procCpuMs(serverPid) : undefined, pg: cpuOfPids(pids), loadgen: (u.user + u.system) / 1000, machine: machineCpu() };
+}
+
+/** Postgres CPU between two snapshots; a backend that appeared meanwhile counts from its start. */
+function pgCpuDelta(a: CpuSnapshot, b: CpuSnapshot): number | undefined {
+  if (b.pg.size === 0) return undefined;
+  let total = 0;
+  for (const [pid, ms] of b.pg) total += ms - (a.pg.get(pid) ?? 0);
+  return total;
 }
 
 // ───────────────────────── the fake Bot Connector (in this process) ─────────────────────────
@@ -440,7 +448,8 @@ class RunStats {
   submittedInWindow = 0;
   readonly statuses = new Map<number, number>();
   readonly errorSamples: string[] = [];
-  cpu?: { server?: number | undefined; pg?: number | undefined; loadgen: number; machineBusy?: number | undefined } | undefined;
+  /** CPU ms over the measured window; `others` is whatever else ran on the machine meanwhile. */
+  cpu?: { server?: number | undefined; pg?: number | undefined; loadgen: number; machineBusy?: number | undefined; others?: number | undefined } | undefined;
 }
 
 interface Window {
@@ -449,7 +458,7 @@ interface Window {
   stopped: boolean;
 }
 
-async function runLoad(target: Target, users: number, s: Settings, connector: LeanConnector, tag: string): Promise<RunStats> {
+async function runLoad(target: Target, users: number, s: Settings, connector: LeanConnector, pgPids: PgPids, tag: string): Promise<RunStats> {
   const stats = new RunStats();
   const agent = new Agent({ keepAlive: true, maxSockets: users, maxFreeSockets: users });
   const t0 = performance.now();
@@ -526,15 +535,15 @@ async function runLoad(target: Target, users: number, s: Settings, connector: Le
     while (!w.stopped) await referral(u);
   };
 
-  let cpuStart: CpuSnapshot | undefined;
+  let cpuStart: Promise<CpuSnapshot> | undefined;
   const startTimer = setTimeout(() => {
-    cpuStart = cpuSnapshot(target.pid);
+    cpuStart = cpuSnapshot(target.pid, pgPids);
     if (s.cpuProfDir && isBot) console.log(`  [${tag}] measured window starts at monotonic ${process.hrtime.bigint() / 1000n} µs`);
   }, s.warmupS * 1000);
-  let cpuEnd: CpuSnapshot | undefined;
+  let cpuEnd: Promise<CpuSnapshot> | undefined;
   const endTimer = setTimeout(() => {
     w.stopped = true;
-    cpuEnd = cpuSnapshot(target.pid);
+    cpuEnd = cpuSnapshot(target.pid, pgPids);
     if (s.cpuProfDir && isBot) console.log(`  [${tag}] measured window ends at monotonic ${process.hrtime.bigint() / 1000n} µs`);
   }, (s.warmupS + s.measureS) * 1000);
 
@@ -547,9 +556,16 @@ async function runLoad(target: Target, users: number, s: Settings, connector: Le
   agent.destroy();
 
   if (cpuStart && cpuEnd) {
-    const d = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : undefined);
-    const mb = cpuStart.machine && cpuEnd.machine ? (cpuEnd.machine.busy - cpuStart.machine.busy) / (cpuEnd.machine.total - cpuStart.machine.total) : undefined;
-    stats.cpu = { server: d(cpuStart.server, cpuEnd.server), pg: d(cpuStart.pg, cpuEnd.pg), loadgen: cpuEnd.loadgen - cpuStart.loadgen, machineBusy: mb };
+    const a = await cpuStart;
+    const b = await cpuEnd;
+    const d = (x?: number, y?: number) => (x !== undefined && y !== undefined ? y - x : undefined);
+    const mb = a.machine && b.machine ? (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total) : undefined;
+    const busyMs = a.machine && b.machine ? ((b.machine.busy - a.machine.busy) * 1000) / clockTicks : undefined;
+    const server = d(a.server, b.server);
+    const pg = pgCpuDelta(a, b);
+    const loadgen = b.loadgen - a.loadgen;
+    const others = busyMs !== undefined && server !== undefined && pg !== undefined ? Math.max(0, busyMs - server - pg - loadgen) : undefined;
+    stats.cpu = { server, pg, loadgen, machineBusy: mb, others };
   }
   return stats;
 }
@@ -623,6 +639,14 @@ async function main(): Promise<void> {
     verifySql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
     await verifySql`create table bench_baseline (id bigint generated always as identity primary key, activity_id text not null, type text not null, user_id text, received_at timestamptz not null default now())`;
 
+    const vs = verifySql;
+    const pgPids: PgPids = async () =>
+      (
+        await vs<Array<{ pid: number }>>`select pid from pg_stat_activity
+          where (datname = current_database() and pid <> pg_backend_pid())
+             or backend_type in ('walwriter', 'checkpointer', 'background writer')`
+      ).map((r) => r.pid);
+
     connector = await new LeanConnector().start();
     console.log(
       `database: ${dbName} (fresh, dropped at the end); pool ${s.poolSize} connections each; warm-up ${s.warmupS} s, measured ${s.measureS} s per run; levels ${s.levels.join(', ')} users`,
@@ -651,7 +675,7 @@ async function main(): Promise<void> {
         if (!child) continue;
         process.stdout.write(`running ${name} at ${users} users … `);
         const target: Target = { name, port: Number(new URL(child.url).port), pid: child.proc.pid };
-        const st = await runLoad(target, users, s, connector, name);
+        const st = await runLoad(target, users, s, connector, pgPids, name);
         results.set(`${name}:${users}`, st);
         const sum = summarise(st.latency, s.measureS);
         console.log(`${f1(sum.perS)} req/s, p50 ${f2(sum.p50)} ms, p99 ${f2(sum.p99)} ms`);
@@ -686,11 +710,12 @@ async function main(): Promise<void> {
           perReq(cpu?.pg),
           perReq(cpu?.loadgen),
           cpu?.machineBusy !== undefined ? `${Math.round(cpu.machineBusy * 100)}%` : '–',
+          cpu?.others !== undefined ? f2(cpu.others / 1000 / s.measureS) : '–',
         ]);
       }
     }
     console.log(
-      table(['target', 'users', 'requests', 'per s', 'referrals/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-200', 'wrong card', 'server CPU ms/req', 'pg CPU ms/req', 'loadgen CPU ms/req', 'machine busy'], rows),
+      table(['target', 'users', 'requests', 'per s', 'referrals/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-200', 'wrong card', 'server CPU ms/req', 'pg CPU ms/req', 'loadgen CPU ms/req', 'machine busy', 'other procs (cores)'], rows),
     );
 
     if (bot) {

@@ -9,7 +9,9 @@
  * "self" charges each sample to the function running; "charged" charges V8
  * builtins and native code (JSON.parse, RegExp, Buffer…) to the nearest
  * JavaScript caller's package, which is what a change in that package saves;
- * "inclusive" counts a sample for every package on its stack.
+ * "attributed" also charges node core (sockets, streams, http) to the
+ * package above it (a socket write to postgres.js); "inclusive" counts a
+ * sample for every package on its stack.
  */
 import { readFileSync } from 'node:fs';
 
@@ -89,6 +91,7 @@ function label(cf: CallFrame): string {
 
 const self = new Map<string, number>();
 const charged = new Map<string, number>();
+const attributed = new Map<string, number>();
 const inclusive = new Map<string, number>();
 const selfFn = new Map<string, { us: number; group: string }>();
 const inclFn = new Map<string, { us: number; group: string }>();
@@ -129,6 +132,17 @@ for (let i = 0; i < profile.samples.length; i++) {
   }
   charged.set(chargedGroup, (charged.get(chargedGroup) ?? 0) + dur);
 
+  // Attributed: natives and node core go to the nearest package or our code above them (a socket write to postgres.js).
+  let attributedGroup = chargedGroup;
+  for (let n: ProfileNode | undefined = leaf; n; n = parent.has(n.id) ? byId.get(parent.get(n.id)!) : undefined) {
+    const ng = groupOf(n.callFrame);
+    if (ng === '(root)') break;
+    if (ng === 'V8 builtins/native' || ng.startsWith('node core')) continue;
+    attributedGroup = ng;
+    break;
+  }
+  attributed.set(attributedGroup, (attributed.get(attributedGroup) ?? 0) + dur);
+
   // Inclusive: once per package and once per function on the stack.
   const seenG = new Set<string>();
   const seenF = new Set<string>();
@@ -163,6 +177,7 @@ const print = (title: string, m: Map<string, number>) => {
 };
 print('self time by group (each sample to the function running)', self);
 print('charged (V8 builtins/native charged to the JS caller’s package)', charged);
+print('attributed (V8 builtins and node core charged to the nearest package or our code above them)', attributed);
 print('inclusive by group (sample counted for each group on the stack)', inclusive);
 
 console.log(`\ntop ${top} functions by self time`);

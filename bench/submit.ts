@@ -26,10 +26,25 @@
  *   BENCH_USERS         concurrency levels, comma separated (default 20,100)
  *   BENCH_WARMUP_S      warm-up seconds per run (default 10)
  *   BENCH_MEASURE_S     measured seconds per run (default 20)
- *   BENCH_POOL_SIZE     postgres.js pool of the bot and of the baseline (default 10)
+ *   BENCH_POOL_SIZE     postgres.js pool of the bot and of the baseline (default 2 × cores + 1,
+ *                       PostgreSQL's sizing rule for a local server: 5 here; the service's own
+ *                       default of 10 convoys submits on the audit and counter locks, p99 ×4)
  *   BENCH_TARGETS       baseline,bot (default both; ratios need both)
  *   BENCH_CPU_PROF_DIR  run the bot child with --cpu-prof into this folder
  *   BENCH_LOG_DIR       where the children's stdout/stderr go (default a new folder in /tmp)
+ *
+ * CPU columns (Linux /proc, measured window): the server child, the Postgres
+ * backends of the bench database plus the WAL writer and checkpointer, this
+ * process, and "other procs": whatever else ran on the machine meanwhile
+ * (above 0.2 cores the figures are low and a warning is printed).
+ *
+ * Profiling the bot: BENCH_CPU_PROF_DIR=/tmp/sgd-prof BENCH_TARGETS=bot BENCH_USERS=20
+ * prints the measured window in monotonic µs; then
+ *   node --import tsx bench/cpuprofile-summary.ts /tmp/sgd-prof/CPU.*.0.001.cpuprofile --from A --to B --turns N
+ *
+ * Children are stopped on exit, error, SIGINT and SIGTERM, and exit by
+ * themselves if this process dies; only a SIGKILL of this process leaves the
+ * sgd_bench_* database behind.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, request, Agent, type Server } from 'node:http';
@@ -122,7 +137,7 @@ function settings(): Settings {
     levels,
     warmupS: num('BENCH_WARMUP_S', 10),
     measureS: num('BENCH_MEASURE_S', 20),
-    poolSize: num('BENCH_POOL_SIZE', 10),
+    poolSize: num('BENCH_POOL_SIZE', 2 * cpus().length + 1),
     targets: targets as Array<'baseline' | 'bot'>,
     cpuProfDir: process.env.BENCH_CPU_PROF_DIR || undefined,
     logDir,
@@ -611,7 +626,7 @@ async function main(): Promise<void> {
   const cores = cpus().length;
   const [l1, l5, l15] = loadavg();
   console.log(`bench:submit: whole referrals vs bare node:http + one INSERT (DESIGN.md §12)`);
-  console.log(`machine: ${cores} cores, load average ${f2(l1!)} ${f2(l5!)} ${f2(l15!)}${l1! > cores * 0.25 ? '  ← something else is busy; figures will be low' : ''}`);
+  console.log(`machine: ${cores} cores, load average ${f2(l1!)} ${f2(l5!)} ${f2(l15!)} (see "other procs" below for what else ran during each measured window)`);
 
   const admin = postgres(s.adminUrl, { max: 1, onnotice: () => {} });
   const dbName = `sgd_bench_${randomBytes(4).toString('hex')}`;
@@ -791,6 +806,10 @@ async function main(): Promise<void> {
       const answered = [...results.entries()].filter(([k]) => k.startsWith('baseline:')).reduce((a, [, st]) => a + [...st.statuses.entries()].filter(([c]) => c === 200).reduce((x, [, n]) => x + n, 0), 0);
       console.log(`  baseline rows: ${row?.n}; 200s answered: ${answered} → ${Number(row?.n) === answered ? 'match' : 'MISMATCH'}`);
       if (Number(row?.n) !== answered) problems += 1;
+    }
+    const busy = [...results.entries()].filter(([, st]) => (st.cpu?.others ?? 0) / 1000 / s.measureS > 0.2);
+    if (busy.length > 0) {
+      console.log(`\nwarning: other processes used more than 0.2 cores during ${busy.map(([k]) => k).join(', ')}: those figures are low and the ratios noisy; run again on a quiet machine`);
     }
     if (problems > 0 || failed) process.exitCode = 1;
   } finally {

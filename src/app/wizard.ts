@@ -18,7 +18,7 @@ import {
   type StepDefinition,
   type ValidationContext,
 } from '../domain/forms.js';
-import { formatReference } from '../domain/referral.js';
+import { randomUUID } from 'node:crypto';
 import { londonDate } from '../domain/time.js';
 import { pathways, preventPathway } from '../forms/prevent.js';
 import * as draftsRepo from '../db/repositories/drafts.js';
@@ -203,9 +203,13 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
 
     const areaId = String(answers[pathway.areaField.step]?.[pathway.areaField.field]);
     const year = Number(today.slice(0, 4));
-    const n = await referralsRepo.nextReferenceNumber(tx, pathway.referencePrefix, year);
-    const referral = await referralsRepo.insertReferral(tx, {
-      reference: formatReference(pathway.referencePrefix, year, n),
+    // The shared locks (the year's reference counter, the audit chain) are taken last,
+    // so concurrent submits wait on each other for as few round trips as possible.
+    await draftsRepo.markDraftSubmitted(tx, draft.id, now);
+    const referral = await referralsRepo.insertNumberedReferral(tx, {
+      id: randomUUID(),
+      prefix: pathway.referencePrefix,
+      year,
       pathway: pathway.id,
       draftId: draft.id,
       referrerAadObjectId: actor.aadObjectId,
@@ -213,8 +217,6 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       answers,
       submittedAt: now,
     });
-    await draftsRepo.markDraftSubmitted(tx, draft.id, now);
-    await appendAudit(tx, now, [{ actorAadObjectId: actor.aadObjectId, action: 'referral.create', entityType: 'referral', entityId: referral.id }]);
     // Trained officers and supervisors of the chosen area, and only that area, are told.
     const recipients = deps.directory
       .caseWorkersOf(areaId)
@@ -229,6 +231,7 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       })),
       now,
     );
+    await appendAudit(tx, now, [{ actorAadObjectId: actor.aadObjectId, action: 'referral.create', entityType: 'referral', entityId: referral.id }]);
     return { kind: 'submitted', referral, alreadySubmitted: false };
   });
   if (outcome.kind === 'submitted' && !outcome.alreadySubmitted) deps.messagesQueued();

@@ -1,5 +1,6 @@
 /** The audit log table: append under a lock (so the chain never forks) and read in order for verification. */
 import { asc, desc, gt, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { DatabaseOrTransaction } from '../client.js';
 import { auditLog } from '../schema.js';
 import { GENESIS_HASH, auditHash, type AuditEntry } from '../../domain/audit.js';
@@ -16,12 +17,19 @@ export interface NewAuditEntry {
 const AUDIT_LOCK_ID = 7_246_002;
 
 /**
- * Appends entries to the chain. Runs in (a savepoint of) the caller's
- * transaction, so the entries commit or roll back with the change they record.
+ * Appends entries to the chain, in the caller's transaction when given one
+ * (so they commit or roll back with the change they record), else in a
+ * transaction of their own. The chain lock is held from here to commit: call
+ * this last in a transaction, so the lock is held for as short a time as possible.
  */
 export async function appendAudit(db: DatabaseOrTransaction, at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await db.transaction(async (tx) => {
+  if (db instanceof PgTransaction) return appendInTransaction(db, at, entries);
+  await db.transaction((tx) => appendInTransaction(tx, at, entries));
+}
+
+async function appendInTransaction(tx: DatabaseOrTransaction, at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
+  {
     await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
     const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
     let seq = last?.seq ?? 0;
@@ -35,7 +43,7 @@ export async function appendAudit(db: DatabaseOrTransaction, at: Date, entries: 
       return row;
     });
     await tx.insert(auditLog).values(rows);
-  });
+  }
 }
 
 /** Reads entries after `afterSeq` in order, a page at a time. */

@@ -1,6 +1,7 @@
 /** Submitted referrals and their reference numbers. */
 import { desc, eq, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
+import { executeRows } from '../client.js';
 import { referenceCounters, referrals } from '../schema.js';
 import type { Answers } from '../../domain/forms.js';
 import type { ReferralStatus } from '../../domain/referral.js';
@@ -19,19 +20,30 @@ export interface Referral {
 
 const toReferral = (row: typeof referrals.$inferSelect): Referral => ({ ...row, answers: row.answers as Answers });
 
-/** Advances and returns the counter for a prefix and year; the row lock is held to the end of the transaction. */
-export async function nextReferenceNumber(db: DatabaseOrTransaction, prefix: string, year: number): Promise<number> {
-  const [row] = await db
-    .insert(referenceCounters)
-    .values({ prefix, year, last: 1 })
-    .onConflictDoUpdate({ target: [referenceCounters.prefix, referenceCounters.year], set: { last: sql`${referenceCounters.last} + 1` } })
-    .returning({ last: referenceCounters.last });
-  return row!.last;
-}
-
-export async function insertReferral(db: DatabaseOrTransaction, r: Omit<Referral, 'id' | 'status'>): Promise<Referral> {
-  const [row] = await db.insert(referrals).values(r).returning();
-  return toReferral(row!);
+/**
+ * Takes the next number for `prefix` and `year` and inserts the referral
+ * under it, in one statement: the counter row stays locked only from here to
+ * commit, not across the rest of the submit. `reference` is built as
+ * PREFIX-YEAR-NNNNNN.
+ */
+export async function insertNumberedReferral(
+  db: DatabaseOrTransaction,
+  r: Omit<Referral, 'status' | 'reference'> & { prefix: string; year: number },
+): Promise<Referral> {
+  const rows = await executeRows<{ reference: string; status: Referral['status'] }>(
+    db,
+    sql`with n as (
+          insert into ${referenceCounters} (prefix, year, last) values (${r.prefix}, ${r.year}, 1)
+          on conflict (prefix, year) do update set last = ${referenceCounters.last} + 1
+          returning last)
+        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at)
+        select ${r.id}::uuid, ${r.prefix} || '-' || ${String(r.year)} || '-' || lpad(n.last::text, 6, '0'), ${r.pathway}, ${r.draftId}::uuid,
+               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz
+        from n
+        returning reference, status`,
+  );
+  const row = rows[0]!;
+  return { id: r.id, reference: row.reference, status: row.status, pathway: r.pathway, draftId: r.draftId, referrerAadObjectId: r.referrerAadObjectId, areaId: r.areaId, answers: r.answers, submittedAt: r.submittedAt };
 }
 
 export async function findReferralByDraft(db: DatabaseOrTransaction, draftId: string): Promise<Referral | undefined> {

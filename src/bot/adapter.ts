@@ -1,15 +1,94 @@
 /**
- * botbuilder's CloudAdapter (through teams-ai's TeamsAdapter), with the
- * request authenticated before the turn runs so that every authentication
- * failure, whatever its cause, is answered 401 (stock CloudAdapter answers
- * 500 for some forged tokens). The checking itself is botbuilder's own.
+ * botbuilder's CloudAdapter (through teams-ai's TeamsAdapter), with two
+ * changes made through its extension points:
+ * - the request is authenticated before the turn runs, so that every
+ *   authentication failure, whatever its cause, is answered 401 (stock
+ *   CloudAdapter answers 500 for some forged tokens). The checking itself is
+ *   botbuilder's own, unweakened;
+ * - outbound clients are reused: stock botbuilder builds a new ConnectorClient
+ *   (a whole request pipeline) and UserTokenClient on every turn, even for
+ *   invokes that never call out.
  */
 import type { Activity, InvokeResponse, TurnContext } from 'botbuilder';
 import { TeamsAdapter } from '@microsoft/teams-ai';
+import {
+  BotFrameworkAuthentication,
+  ConnectorFactory,
+  JwtTokenValidation,
+  type AuthenticateRequestResult,
+  type ClaimsIdentity,
+  type ConnectorClient,
+  type UserTokenClient,
+} from 'botframework-connector';
 import type { BotAuthConfig } from '../config.js';
 
 export class AuthenticationFailed extends Error {
   override name = 'AuthenticationFailed';
+}
+
+/** A small bounded cache of promises; a rejected one is forgotten so the next call tries again. */
+class PromiseCache<T> {
+  private readonly items = new Map<string, Promise<T>>();
+  constructor(private readonly max: number) {}
+  get(key: string, make: () => Promise<T>): Promise<T> {
+    const hit = this.items.get(key);
+    if (hit) return hit;
+    const p = make();
+    p.catch(() => this.items.delete(key));
+    if (this.items.size >= this.max) this.items.delete(this.items.keys().next().value as string);
+    this.items.set(key, p);
+    return p;
+  }
+}
+
+const appIdOf = (identity: ClaimsIdentity | undefined): string => (identity ? (JwtTokenValidation.getAppIdFromClaims(identity.claims) ?? '') : '');
+
+/** Hands out one ConnectorClient per (app, service URL, audience) instead of one per turn. */
+class ReusingConnectorFactory extends ConnectorFactory {
+  constructor(
+    private readonly inner: ConnectorFactory,
+    private readonly appId: string,
+    private readonly cache: PromiseCache<ConnectorClient>,
+  ) {
+    super();
+  }
+  create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+    return this.cache.get(JSON.stringify([this.appId, serviceUrl, audience ?? '']), () => this.inner.create(serviceUrl, audience));
+  }
+}
+
+/** botbuilder's authentication, delegating everything, with its outbound clients reused. */
+class ReusingBotFrameworkAuthentication extends BotFrameworkAuthentication {
+  private readonly connectors = new PromiseCache<ConnectorClient>(500);
+  private readonly tokenClients = new PromiseCache<UserTokenClient>(50);
+  constructor(private readonly inner: BotFrameworkAuthentication) {
+    super();
+  }
+  private reusing(result: AuthenticateRequestResult): AuthenticateRequestResult {
+    if (!result.connectorFactory) return result;
+    return { ...result, connectorFactory: new ReusingConnectorFactory(result.connectorFactory, appIdOf(result.claimsIdentity), this.connectors) };
+  }
+  async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    return this.reusing(await this.inner.authenticateRequest(activity, authHeader));
+  }
+  async authenticateStreamingRequest(authHeader: string, channelIdHeader: string): Promise<AuthenticateRequestResult> {
+    return this.reusing(await this.inner.authenticateStreamingRequest(authHeader, channelIdHeader));
+  }
+  createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return new ReusingConnectorFactory(this.inner.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.connectors);
+  }
+  createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
+    return this.tokenClients.get(appIdOf(claimsIdentity), () => this.inner.createUserTokenClient(claimsIdentity));
+  }
+  override createBotFrameworkClient() {
+    return this.inner.createBotFrameworkClient();
+  }
+  override getOriginatingAudience(): string {
+    return this.inner.getOriginatingAudience();
+  }
+  override authenticateChannelRequest(authHeader: string): Promise<ClaimsIdentity> {
+    return this.inner.authenticateChannelRequest(authHeader);
+  }
 }
 
 export class SafeguardAdapter extends TeamsAdapter {
@@ -17,6 +96,9 @@ export class SafeguardAdapter extends TeamsAdapter {
     // Every ConfigurationBotFrameworkAuthentication key from the environment
     // (sovereign clouds, certificate, managed identity) goes to botbuilder as given.
     super({ ...botAuth });
+    // CloudAdapterBase keeps its authentication in a protected field; wrap ours in place.
+    const self = this as unknown as { botFrameworkAuthentication: BotFrameworkAuthentication };
+    self.botFrameworkAuthentication = new ReusingBotFrameworkAuthentication(self.botFrameworkAuthentication);
   }
 
   /**
@@ -25,7 +107,7 @@ export class SafeguardAdapter extends TeamsAdapter {
    * Throws AuthenticationFailed for any authentication error.
    */
   async processAuthenticated(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
-    let auth;
+    let auth: AuthenticateRequestResult;
     try {
       auth = await this.botFrameworkAuthentication.authenticateRequest(activity, authHeader);
     } catch (err) {

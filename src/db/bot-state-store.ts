@@ -19,11 +19,16 @@ export class StateConflictError extends Error {
 }
 
 export class BotStateStore {
-  constructor(private readonly db: DatabaseOrTransaction) {}
+  private readonly readQuery;
+
+  constructor(private readonly db: DatabaseOrTransaction) {
+    // Read on every turn: prepared once.
+    this.readQuery = db.select().from(botState).where(sql`${botState.key} = any(${sql.placeholder('keys')}::text[])`).prepare('read_bot_state');
+  }
 
   async read(keys: string[]): Promise<Record<string, Item>> {
     if (keys.length === 0) return {};
-    const rows = await this.db.select().from(botState).where(inArray(botState.key, keys));
+    const rows = await this.readQuery.execute({ keys });
     const out: Record<string, Item> = {};
     for (const r of rows) out[r.key] = { ...(r.data as Record<string, unknown>), eTag: r.etag };
     return out;

@@ -1,6 +1,7 @@
 /** Referral drafts: every answer is saved as it is given, one step's answers at a time. */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
+import { preparedPer } from '../client.js';
 import { drafts } from '../schema.js';
 import type { Answers, StepAnswers } from '../../domain/forms.js';
 
@@ -28,8 +29,10 @@ export async function createDraft(
   return toDraft(row!);
 }
 
+const getDraftQuery = preparedPer((db) => db.select().from(drafts).where(eq(drafts.id, sql.placeholder('id'))).prepare('get_draft'));
+
 export async function getDraft(db: DatabaseOrTransaction, id: string): Promise<Draft | undefined> {
-  const [row] = await db.select().from(drafts).where(eq(drafts.id, id));
+  const [row] = await getDraftQuery(db).execute({ id });
   return row ? toDraft(row) : undefined;
 }
 
@@ -48,17 +51,29 @@ export async function saveStepAnswers(
   db: DatabaseOrTransaction,
   s: { id: string; ownerAadObjectId: string; stepId: string; values: StepAnswers; currentStep: string; now: Date },
 ): Promise<Draft | undefined> {
-  const [row] = await db
-    .update(drafts)
-    .set({
-      answers: sql`jsonb_set(${drafts.answers}, array[${s.stepId}]::text[], ${JSON.stringify(s.values)}::jsonb, true)`,
-      currentStep: s.currentStep,
-      updatedAt: s.now,
-    })
-    .where(and(eq(drafts.id, s.id), eq(drafts.ownerAadObjectId, s.ownerAadObjectId), eq(drafts.status, 'open')))
-    .returning();
+  const [row] = await saveStepQuery(db).execute({
+    id: s.id,
+    owner: s.ownerAadObjectId,
+    stepId: s.stepId,
+    values: JSON.stringify(s.values),
+    currentStep: s.currentStep,
+    now: s.now.toISOString(),
+  });
   return row ? toDraft(row) : undefined;
 }
+
+const saveStepQuery = preparedPer((db) =>
+  db
+    .update(drafts)
+    .set({
+      answers: sql`jsonb_set(${drafts.answers}, array[${sql.placeholder('stepId')}]::text[], ${sql.placeholder('values')}::jsonb, true)`,
+      currentStep: sql`${sql.placeholder('currentStep')}`,
+      updatedAt: sql`${sql.placeholder('now')}::timestamptz`,
+    })
+    .where(and(eq(drafts.id, sql.placeholder('id')), eq(drafts.ownerAadObjectId, sql.placeholder('owner')), eq(drafts.status, 'open')))
+    .returning()
+    .prepare('save_step_answers'),
+);
 
 /** Moves the position only (e.g. Back with nothing typed, or going to a step to edit it). */
 export async function moveDraft(

@@ -1,7 +1,22 @@
 /**
  * Card templates from cards/*.json, expanded with adaptivecards-templating.
  * One interface per template, named after the file; templates hold layout and
- * bindings only. Templates are read once at start.
+ * bindings only. Templates are read and parsed once at start (an
+ * `ACData.Template` parses its expressions in its constructor, so `expand`
+ * only evaluates them).
+ *
+ * Expansion cost is per node and per expression, and a `$when` that comes out
+ * false costs more than two bindings (the library builds a warning string
+ * from the expression every time). So the step card does not choose each
+ * field's input among alternatives with `$when`: each input kind has its own
+ * small template, cards/fields/<kind>.json (interface `<Kind>Field`), expanded
+ * once per field, and the step template places the expanded input with a plain
+ * binding. Elements that are usually absent (danger banner, error summary, a
+ * field's help and error) repeat with `$data` over a list of zero or one
+ * (`OptionalText`) instead of hiding behind a `$when`; `$when` stays where the
+ * element is usually shown (intro, Back). An object bound into a template is
+ * placed as it is, not expanded again, so text a user typed that looks like
+ * `${…}` stays literal.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,30 +24,96 @@ import * as ACData from 'adaptivecards-templating';
 
 export const cardsFolder = fileURLToPath(new URL('../../cards/', import.meta.url));
 
-type Json = Record<string, unknown>;
+/** A card, or an element of one, as JSON. */
+export type Json = Record<string, unknown>;
 
 export interface ChoiceView {
   readonly title: string;
   readonly value: string;
 }
 
-export interface FieldView {
+/** An optional line of text: a list of zero or one, repeated over by the template's `$data`. */
+export type OptionalText = readonly [] | readonly [{ readonly text: string }];
+
+/** Fields shared by every input template in cards/fields/. */
+interface InputField {
   readonly id: string;
-  readonly kind: 'text' | 'textarea' | 'choice' | 'multichoice' | 'date' | 'number' | 'toggle';
   readonly label: string;
-  readonly placeholder: string;
+}
+
+/** cards/fields/text.json */
+export interface TextField extends InputField {
   readonly value: string;
-  readonly numberValue: number | null;
-  readonly choices: readonly ChoiceView[];
-  readonly choiceStyle: 'compact' | 'expanded';
+  readonly placeholder: string;
   readonly maxLength: number;
+}
+
+/** cards/fields/textarea.json */
+export interface TextareaField extends InputField {
+  readonly value: string;
+  readonly placeholder: string;
+  readonly maxLength: number;
+}
+
+/** cards/fields/date.json */
+export interface DateField extends InputField {
+  /** yyyy-mm-dd, or empty. */
+  readonly value: string;
+  /** Latest date allowed, yyyy-mm-dd. */
+  readonly max: string;
+}
+
+/** cards/fields/number.json */
+export interface NumberField extends InputField {
+  /** `null` when nothing (or not a whole number) was typed: the input shows empty. */
+  readonly value: number | null;
   readonly min: number;
   readonly max: number;
-  readonly maxDate: string;
-  readonly toggleTitle: string;
+}
+
+/** cards/fields/choice.json */
+export interface ChoiceField extends InputField {
+  readonly value: string;
+  readonly style: 'compact' | 'expanded';
+  readonly placeholder: string;
+  readonly choices: readonly ChoiceView[];
+}
+
+/** cards/fields/multichoice.json */
+export interface MultichoiceField extends InputField {
+  /** Chosen values, comma-separated. */
+  readonly value: string;
+  readonly choices: readonly ChoiceView[];
+}
+
+/** cards/fields/toggle.json */
+export interface ToggleField extends InputField {
+  readonly title: string;
+  /** "true" or "false". */
+  readonly value: string;
+}
+
+/** The input template for each field kind: cards/fields/<kind>.json. */
+interface InputData {
+  text: TextField;
+  textarea: TextareaField;
+  date: DateField;
+  number: NumberField;
+  choice: ChoiceField;
+  multichoice: MultichoiceField;
+  toggle: ToggleField;
+}
+
+export type InputKind = keyof InputData;
+export const inputKinds: readonly InputKind[] = ['text', 'textarea', 'date', 'number', 'choice', 'multichoice', 'toggle'];
+
+/** One field on the step card. */
+export interface StepFieldView {
+  /** The input, already expanded from its kind's template (`renderInput`). */
+  readonly input: Json;
   /** Small grey guidance under the input. */
-  readonly help: string;
-  readonly error: string;
+  readonly help: OptionalText;
+  readonly error: OptionalText;
 }
 
 /** Data sent back by an action; `verb` is added for the Action.Submit fallback. */
@@ -42,12 +123,13 @@ export type ActionData = Record<string, string>;
 export interface ReferralStepCard {
   readonly t: { readonly next: string; readonly back: string; readonly save: string };
   /** Shown on every step after a "yes" to immediate danger. */
-  readonly dangerBanner: string;
+  readonly dangerBanner: OptionalText;
   readonly progress: string;
   readonly title: string;
+  /** Left out when empty. */
   readonly intro: string;
-  readonly errorSummary: string;
-  readonly fields: readonly FieldView[];
+  readonly errorSummary: OptionalText;
+  readonly fields: readonly StepFieldView[];
   readonly canGoBack: boolean;
   readonly actionData: ActionData;
   readonly nextSubmitData: ActionData;
@@ -68,13 +150,13 @@ export interface SectionView {
 /** cards/referral-review.json */
 export interface ReferralReviewCard {
   readonly t: { readonly submit: string; readonly back: string };
-  readonly dangerBanner: string;
+  readonly dangerBanner: OptionalText;
   readonly progress: string;
   readonly title: string;
   readonly intro: string;
-  readonly errorSummary: string;
+  readonly errorSummary: OptionalText;
   readonly sections: ReadonlyArray<SectionView & { readonly editLabel: string; readonly editData: ActionData; readonly editSubmitData: ActionData }>;
-  readonly declaration: { readonly label: string; readonly title: string; readonly value: string; readonly error: string };
+  readonly declaration: { readonly label: string; readonly title: string; readonly value: string; readonly error: OptionalText };
   readonly actionData: ActionData;
   readonly submitSubmitData: ActionData;
   readonly backData: ActionData;
@@ -161,11 +243,25 @@ const templates = new Map<CardName, ACData.Template>(
   cardNames.map((name) => [name, new ACData.Template(JSON.parse(readFileSync(`${cardsFolder}${name}.json`, 'utf8')) as Json)]),
 );
 
+const inputTemplates = new Map<InputKind, ACData.Template>(
+  inputKinds.map((kind) => [kind, new ACData.Template(JSON.parse(readFileSync(`${cardsFolder}fields/${kind}.json`, 'utf8')) as Json)]),
+);
+
 /** Expands a template with its data. */
 export function renderCard<N extends CardName>(name: N, data: CardData[N]): Json {
   const card = templates.get(name)!.expand({ $root: data }) as Json;
   delete card.$schema;
   return card;
+}
+
+/** Expands the input template for a field kind (cards/fields/<kind>.json), to place on the step card. */
+export function renderInput<K extends InputKind>(kind: K, data: InputData[K]): Json {
+  return inputTemplates.get(kind)!.expand({ $root: data }) as Json;
+}
+
+/** Zero or one line of text for a template's optional element: none when the text is empty. */
+export function optionalText(text: string): OptionalText {
+  return text ? [{ text }] : [];
 }
 
 /** Action.Submit fallback data: the same as the Execute data, plus the verb. */

@@ -12,7 +12,7 @@ import type { WizardScreen } from '../app/wizard.js';
 import type { Draft } from '../db/repositories/drafts.js';
 import type { Referral } from '../db/repositories/referrals.js';
 import type { OwnReferral } from '../app/referrals.js';
-import { escapeMarkdown, renderCard, submitData, type FieldView, type SectionView } from './cards.js';
+import { escapeMarkdown, optionalText, renderCard, renderInput, submitData, type Json, type SectionView, type StepFieldView } from './cards.js';
 
 type Card = Record<string, unknown>;
 
@@ -65,28 +65,40 @@ function errorText(v: ViewContext, e: FieldError | undefined): string {
   return e ? tk(v.t, e.key, e.params) : '';
 }
 
-function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string, error: FieldError | undefined): FieldView {
-  const choices = choiceValues(v, field).map((c) => ({ title: choiceTitle(v, field, c), value: c }));
-  const placeholderKey = `field.${step.id}.${field.id}.placeholder`;
-  const numberValue = field.kind === 'number' && /^\d+$/.test(value) ? Number(value) : null;
+function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string, error: FieldError | undefined): StepFieldView {
   const helpKey = `field.${step.id}.${field.id}.help`;
   return {
-    id: field.id,
-    kind: field.kind,
-    label: fieldLabel(v, step, field),
-    placeholder: isMessageKey(placeholderKey) ? v.t(placeholderKey) : field.kind === 'choice' ? v.t('wizard.choose') : '',
-    value,
-    numberValue,
-    choices,
-    choiceStyle: choices.length <= 4 ? 'expanded' : 'compact',
-    maxLength: field.maxLength ?? (field.kind === 'textarea' ? 4000 : 200),
-    min: field.min ?? 0,
-    max: field.max ?? 999,
-    maxDate: field.notFuture ? v.today : '2100-12-31',
-    toggleTitle: tk(v.t, `field.${step.id}.${field.id}.title`),
-    help: isMessageKey(helpKey) ? v.t(helpKey) : '',
-    error: errorText(v, error),
+    input: fieldInput(v, step, field, value),
+    help: optionalText(isMessageKey(helpKey) ? v.t(helpKey) : ''),
+    error: optionalText(errorText(v, error)),
   };
+}
+
+/** The field's input, expanded from its kind's template with the raw string to put back. */
+function fieldInput(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string): Json {
+  const id = field.id;
+  const label = fieldLabel(v, step, field);
+  const placeholderKey = `field.${step.id}.${field.id}.placeholder`;
+  const placeholder = isMessageKey(placeholderKey) ? v.t(placeholderKey) : field.kind === 'choice' ? v.t('wizard.choose') : '';
+  const choices = () => choiceValues(v, field).map((c) => ({ title: choiceTitle(v, field, c), value: c }));
+  switch (field.kind) {
+    case 'text':
+      return renderInput('text', { id, label, value, placeholder, maxLength: field.maxLength ?? 200 });
+    case 'textarea':
+      return renderInput('textarea', { id, label, value, placeholder, maxLength: field.maxLength ?? 4000 });
+    case 'date':
+      return renderInput('date', { id, label, value, max: field.notFuture ? v.today : '2100-12-31' });
+    case 'number':
+      return renderInput('number', { id, label, value: /^\d+$/.test(value) ? Number(value) : null, min: field.min ?? 0, max: field.max ?? 999 });
+    case 'choice': {
+      const list = choices();
+      return renderInput('choice', { id, label, value, style: list.length <= 4 ? 'expanded' : 'compact', placeholder, choices: list });
+    }
+    case 'multichoice':
+      return renderInput('multichoice', { id, label, value, choices: choices() });
+    case 'toggle':
+      return renderInput('toggle', { id, label, title: tk(v.t, `field.${step.id}.${field.id}.title`), value });
+  }
 }
 
 function progress(v: ViewContext, pathway: PathwayDefinition, step: StepDefinition): string {
@@ -161,11 +173,11 @@ function stepCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step' }
   const hasErrors = Object.keys(screen.errors).length > 0;
   return renderCard('referral-step', {
     t: { next: v.t('wizard.next'), back: v.t('wizard.back'), save: v.t('wizard.save') },
-    dangerBanner: step.dangerField ? '' : dangerBanner(v, pathway, draft.answers),
+    dangerBanner: optionalText(step.dangerField ? '' : dangerBanner(v, pathway, draft.answers)),
     progress: progress(v, pathway, step),
     title: tk(v.t, `step.${step.id}.title`),
     intro: tk(v.t, `step.${step.id}.intro`),
-    errorSummary: hasErrors ? v.t('wizard.errorSummary') : '',
+    errorSummary: optionalText(hasErrors ? v.t('wizard.errorSummary') : ''),
     fields: step.fields.map((f) => fieldView(v, step, f, screen.values[f.id] ?? '', screen.errors[f.id])),
     canGoBack: stepIndex(pathway, step.id) > 0,
     actionData,
@@ -185,11 +197,11 @@ function reviewCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step'
   const editable = pathway.steps.filter((s) => !s.review);
   return renderCard('referral-review', {
     t: { submit: v.t('wizard.submit'), back: v.t('wizard.back') },
-    dangerBanner: dangerBanner(v, pathway, draft.answers),
+    dangerBanner: optionalText(dangerBanner(v, pathway, draft.answers)),
     progress: progress(v, pathway, step),
     title: v.t('step.review.title'),
     intro: v.t('step.review.intro'),
-    errorSummary: hasErrors ? v.t('wizard.errorSummary') : '',
+    errorSummary: optionalText(hasErrors ? v.t('wizard.errorSummary') : ''),
     sections: answerSections(v, pathway, draft.answers, 'referrer').map((s, i) => {
       const editData = { draftId: draft.id, step: editable[i]!.id };
       return { ...s, editLabel: v.t('wizard.edit'), editData, editSubmitData: submitData('wizard.edit', editData) };
@@ -198,7 +210,7 @@ function reviewCard(v: ViewContext, screen: Extract<WizardScreen, { kind: 'step'
       label: fieldLabel(v, step, declaration),
       title: tk(v.t, `field.${step.id}.${declaration.id}.title`),
       value: screen.values[declaration.id] ?? toRawStrings(draft.answers[step.id] ?? {})[declaration.id] ?? 'false',
-      error: errorText(v, screen.errors[declaration.id]),
+      error: optionalText(errorText(v, screen.errors[declaration.id])),
     },
     actionData,
     submitSubmitData: submitData('wizard.submit', actionData),

@@ -117,4 +117,14 @@ describe('text a user typed', () => {
     expect(text).not.toContain('[a link](http://x)');
     expect(escapeMarkdown('[a](b) *c* _d_\n- item\n1. one')).toBe('\\[a\\]\\(b\\) \\*c\\* \\_d\\_\n\\- item\n1\\. one');
   });
+
+  it('stays as typed when it looks like a template binding', () => {
+    const step = preventPathway.steps.find((s) => s.id === 'aboutPerson')!;
+    const card = views.wizardCard(v, { kind: 'step', draft, pathway: preventPathway, step, values: { firstName: 'x ${y}', lastName: '${kind}', address: "${label} ${kind == 'text'}" }, errors: {}, fromReview: false });
+    const values: Record<string, unknown> = {};
+    walk(card, (n) => {
+      if (typeof n.id === 'string' && String(n.type).startsWith('Input.')) values[n.id] = n.value;
+    });
+    expect(values).toMatchObject({ firstName: 'x ${y}', lastName: '${kind}', address: "${label} ${kind == 'text'}" });
+  });
 });

@@ -47,7 +47,6 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(100).default(5000),
-  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export interface Config {
@@ -63,8 +62,6 @@ export interface Config {
   /** No MicrosoftAppId: requests are not authenticated. Local use only. */
   readonly anonymous: boolean;
   readonly outboxPollMs: number;
-  /** Worker processes sharing the port (PostgreSQL only: the embedded database has one user). */
-  readonly workers: number;
 }
 
 export class ConfigError extends Error {
@@ -89,9 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!anonymous && !e.DIRECTORY_FILE) {
     throw new ConfigError('DIRECTORY_FILE is not set: with Bot Framework authentication on, the demo directory is not used. Point DIRECTORY_FILE at your directory JSON.');
-  }
-  if (e.WEB_CONCURRENCY > 1 && !e.DATABASE_URL) {
-    throw new ConfigError('WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database can be opened by one process only.');
   }
   const directorySource = resolve(e.DIRECTORY_FILE ?? demoDirectoryFile);
   let text: string;
@@ -119,6 +113,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     botAuth,
     anonymous,
     outboxPollMs: e.OUTBOX_POLL_MS,
-    workers: e.WEB_CONCURRENCY,
   };
 }

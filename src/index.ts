@@ -2,7 +2,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { openDatabase } from './db/client.js';
-import cluster from 'node:cluster';
 
 const bootLog = createLogger(process.env.LOG_LEVEL ?? 'info');
 
@@ -21,29 +20,6 @@ if (config.anonymous) log.warn({ host: config.host }, 'No MicrosoftAppId: runnin
 if (!process.env.DIRECTORY_FILE) log.warn({ directory: config.directorySource }, 'DIRECTORY_FILE not set: using the demo directory');
 
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-
-if (config.workers > 1 && cluster.isPrimary) {
-  // One process per core, sharing the port. Every worker is a full instance: any of them can
-  // serve any turn (state is in PostgreSQL) and the outbox is claimed with SKIP LOCKED.
-  let stopping = false;
-  for (let i = 0; i < config.workers; i++) cluster.fork();
-  cluster.on('exit', (worker, code) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      return;
-    }
-    log.error({ worker: worker.id, code }, 'worker died; starting another');
-    cluster.fork();
-  });
-  const stopAll = (signal: NodeJS.Signals) => {
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
-    setTimeout(() => process.exit(0), 16_000).unref();
-  };
-  process.on('SIGTERM', () => stopAll('SIGTERM'));
-  process.on('SIGINT', () => stopAll('SIGINT'));
-  await new Promise(() => {}); // the primary only supervises
-}
 
 // Open the database (PGlite compiles its WebAssembly off the main thread) while
 // the bot's modules load: start-up is the longer of the two, not their sum.
@@ -76,4 +52,3 @@ const stop = (signal: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
-process.on('disconnect', () => stop('primary gone'));

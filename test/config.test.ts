@@ -129,11 +129,3 @@ describe('loadConfig: authentication and listening', () => {
     expect(configError({ LOG_LEVEL: 'loud' }).message).toMatch(/^LOG_LEVEL: Invalid enum value/);
   });
 });
-
-describe('worker processes', () => {
-  it('refuses more than one worker on the embedded database, which has one user', () => {
-    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(/WEB_CONCURRENCY > 1 needs DATABASE_URL/);
-    expect(loadConfig({ WEB_CONCURRENCY: '2', DATABASE_URL: 'postgres://x@127.0.0.1/db' }).workers).toBe(2);
-    expect(loadConfig({}).workers).toBe(1);
-  });
-});

@@ -1,10 +1,10 @@
 /**
- * Start-up time and idle memory on the embedded database, beside their
+ * Start-up time (of `node dist/index.js`, what npm start runs) and idle memory on the embedded database, beside their
  * baseline in the same run: a bare Node process that opens PGlite (same data
  * folder kind) and answers /healthz. Target (DESIGN §12): ready < 4 s, idle
  * memory < 200 MB. Run: npm run bench:startup
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,9 @@ async function measure(label: string, cmd: string[], env: Record<string, string>
   }
 }
 
+// What npm start runs: the compiled service (built here if a source changed).
+if (spawnSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
+
 const baselineFile = join(root, 'bench', '.startup-baseline.mjs');
 writeFileSync(baselineFile, baselineSource);
 const rows: Array<{ what: string; ms: number; rss: number }> = [];
@@ -63,10 +66,10 @@ try {
       try {
         if (!fresh) {
           // Warm: the data folder exists and is migrated.
-          await measure('prime', [process.execPath, '--import', 'tsx', 'src/index.ts'], { DATA_DIR: dir });
+          await measure('prime', [process.execPath, 'dist/index.js'], { DATA_DIR: dir });
           await measure('prime', [process.execPath, baselineFile], { DIR: join(dir, 'baseline') });
         }
-        const bot = await measure('bot', [process.execPath, '--import', 'tsx', 'src/index.ts'], { DATA_DIR: dir });
+        const bot = await measure('bot', [process.execPath, 'dist/index.js'], { DATA_DIR: dir });
         const base = await measure('baseline', [process.execPath, baselineFile], { DIR: join(dir, 'baseline') });
         rows.push({ what: `bot (${fresh ? 'new data folder' : 'existing data'})`, ...bot }, { what: `PGlite alone (${fresh ? 'new' : 'existing'})`, ...base });
       } finally {

@@ -7,7 +7,8 @@
  *   npm start -- --user megan      play another demo user (alex, megan, adele, isaiah, patti, lynne)
  *   SGD_USER=isaiah npm start      the same, by environment
  *
- * 1. starts the bot (`node --import tsx src/index.ts`), logs pino JSON to stdout;
+ * 1. compiles src/ into dist/ if a source changed, starts the bot (`node dist/index.js`),
+ *    which logs pino JSON to stdout;
  * 2. waits for GET /healthz to answer 200;
  * 3. starts the playground (`agentsplayground -e …/api/messages -c msteams`),
  *    with scripts/loopback-listen.cjs preloaded so it listens on loopback only,
@@ -19,6 +20,7 @@
  * DATA_DIR (default .data), SGD_USER; anything else is passed to the bot.
  * No dependencies beyond Node and the project's devDependencies.
  */
+import { buildIfStale } from './build-if-stale.mjs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -263,7 +265,8 @@ if (!(await portIsFree(playgroundPort))) fail(`Port ${playgroundPort} on ${LOOPB
 
 const botEnv = { ...process.env, PORT: String(botPort), DATA_DIR: dataDir };
 say(`starting the bot on http://${LOOPBACK}:${botPort} (data in ${dataDir})`);
-start('bot', process.execPath, ['--import', 'tsx', 'src/index.ts'], { stdio: ['ignore', 'inherit', 'inherit'], env: botEnv });
+buildIfStale((m) => say(m));
+start('bot', process.execPath, ['dist/index.js'], { stdio: ['ignore', 'inherit', 'inherit'], env: botEnv });
 
 const botHealth = `http://${LOOPBACK}:${botPort}/healthz`;
 const healthDeadline = Date.now() + 90_000;

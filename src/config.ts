@@ -4,7 +4,7 @@
  * nothing insecure is defaulted silently.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { demoDirectoryFile } from './paths.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDirectory, type Directory } from './domain/directory.js';
@@ -31,7 +31,7 @@ export const botAuthKeys = [
 ] as const;
 export type BotAuthConfig = Partial<Record<(typeof botAuthKeys)[number], string>>;
 
-export const demoDirectoryFile = fileURLToPath(new URL('./demo/directory.json', import.meta.url));
+export { demoDirectoryFile };
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),

@@ -19,10 +19,11 @@
  * `${…}` stays literal.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cardsFolder } from '../paths.js';
 import * as ACData from 'adaptivecards-templating';
 
-export const cardsFolder = fileURLToPath(new URL('../../cards/', import.meta.url));
+export { cardsFolder };
 
 /** A card, or an element of one, as JSON. */
 export type Json = Record<string, unknown>;
@@ -240,11 +241,11 @@ export type CardName = keyof CardData;
 export const cardNames: readonly CardName[] = ['referral-step', 'referral-review', 'referral-view', 'referral-danger', 'referral-ack', 'message', 'my-referrals', 'drafts', 'referral-notice'];
 
 const templates = new Map<CardName, ACData.Template>(
-  cardNames.map((name) => [name, new ACData.Template(JSON.parse(readFileSync(`${cardsFolder}${name}.json`, 'utf8')) as Json)]),
+  cardNames.map((name) => [name, new ACData.Template(JSON.parse(readFileSync(join(cardsFolder, `${name}.json`), 'utf8')) as Json)]),
 );
 
 const inputTemplates = new Map<InputKind, ACData.Template>(
-  inputKinds.map((kind) => [kind, new ACData.Template(JSON.parse(readFileSync(`${cardsFolder}fields/${kind}.json`, 'utf8')) as Json)]),
+  inputKinds.map((kind) => [kind, new ACData.Template(JSON.parse(readFileSync(join(cardsFolder, 'fields', `${kind}.json`), 'utf8')) as Json)]),
 );
 
 /** Expands a template with its data. */

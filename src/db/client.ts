@@ -3,7 +3,7 @@
  * DATABASE_URL is set, postgres.js otherwise. Both get the same schema and the
  * same migrations folder. Everything above this module sees one `Database` type.
  */
-import { fileURLToPath } from 'node:url';
+import { migrationsFolder } from '../paths.js';
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
@@ -15,7 +15,7 @@ export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesW
 /** Repositories take this first, so they run alone or inside the caller's transaction. */
 export type DatabaseOrTransaction = Database | Transaction;
 
-export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+export { migrationsFolder };
 
 export interface DatabaseHandle {
   readonly db: Database;

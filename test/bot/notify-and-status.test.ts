@@ -1,22 +1,17 @@
 /** After submission: the area's officers are told (and nobody else), the referrer sees status only, and officers may open it. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Harness, people } from '../harness/harness.js';
-import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
+import { testDatabases } from '../harness/databases.js';
+import { freshHarnessEach } from '../harness/fresh.js';
 import { action, cardText } from '../harness/cards.js';
 import { submitReferral, validAnswers } from '../harness/referral.js';
 import { messagesFor } from '../../src/db/repositories/outbox.js';
 
 describe.each(testDatabases())('after submission on %s', (kind) => {
-  let db: TestDatabase;
+  const harness = freshHarnessEach(kind);
   let h: Harness;
-  beforeEach(async () => {
-    db = await createTestDatabase(kind);
-    h = await Harness.start({ database: await db.open() });
-  });
-  afterEach(async () => {
-    await h.stop();
-    await h.service.database.close();
-    await db.drop();
+  beforeEach(() => {
+    h = harness();
   });
 
   it('tells the trained officers of the chosen area, and only them', async () => {

@@ -1,21 +1,16 @@
 /** The referral wizard end to end, over HTTP, on each test database. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Harness } from '../harness/harness.js';
-import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
+import { testDatabases } from '../harness/databases.js';
+import { freshHarnessEach } from '../harness/fresh.js';
 import { action, cardActions, cardInputs, cardText, fieldErrors } from '../harness/cards.js';
 import { draftIdOf, startDraft, submitReferral, validAnswers, walkToReview, wizardSteps } from '../harness/referral.js';
 
 describe.each(testDatabases())('referral wizard on %s', (kind) => {
-  let db: TestDatabase;
+  const harness = freshHarnessEach(kind);
   let h: Harness;
-  beforeEach(async () => {
-    db = await createTestDatabase(kind);
-    h = await Harness.start({ database: await db.open() });
-  });
-  afterEach(async () => {
-    await h.stop();
-    await h.service.database.close();
-    await db.drop();
+  beforeEach(() => {
+    h = harness();
   });
 
   it('takes a teacher from refer to a reference, one step per card', async () => {

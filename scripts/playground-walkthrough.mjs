@@ -345,11 +345,11 @@ async function referrerWalk() {
   await shot('step3-about-the-person');
   await setField(card, 'First name', 'Sam');
   await setField(card, 'Last name', 'Taylor');
-  await setField(card, 'Date of birth (optional)', '2010-03-14');
+  await setField(card, 'Date of birth', '2010-03-14');
   await setField(card, 'Gender', 'Not known');
   await setField(card, 'Address', '12 Example Road\nNorthgate');
   await setField(card, 'Postcode (optional)', 'NG1 1AA');
-  await setField(card, 'Area (decides which Prevent team receives this)', 'Northgate');
+  await setField(card, 'Area', 'Northgate');
   await setField(card, 'School, college or employer (optional)', 'Northgate Academy');
   await setField(card, 'First language (optional)', 'English');
   await setField(card, 'Is an interpreter needed? (optional)', 'No');
@@ -371,13 +371,13 @@ async function referrerWalk() {
   await shot('step5-awareness-and-consent');
   await setField(card, 'Does the person know about this referral?', 'No');
   await setField(card, 'Has the person consented to the referral?', 'Not asked');
-  await setField(card, 'Are the parents or carers aware? (needed for under-18s) (optional)', 'Yes');
+  await setField(card, 'Are the parents or carers aware?', 'Yes');
   await shot('step5-awareness-and-consent-filled');
   await press(card, 'Next');
 
   card = await waitForCard('Check and submit');
   await shot('step6-check-and-submit');
-  await setField(card, 'I confirm that the information I have given is accurate to the best of my knowledge.', true);
+  await setField(card, 'Declaration', true);
   await shot('step6-declaration-ticked');
   await press(card, 'Submit referral');
 
@@ -387,9 +387,8 @@ async function referrerWalk() {
   check(Boolean(ref), `acknowledgement shows a reference like PRV-2026-000001 (got ${ref ?? 'none'})`);
   summary.reference = ref;
 
-  // The acknowledgement's "My referrals" button is an Action.Submit imBack. Playground 0.2.28 throws
-  // "Cannot add property msTeams, object is not extensible" on any Action.Submit whose data has an
-  // `msteams` (imBack/messageBack) object and sends nothing; real Teams sends the text as a message.
+  // The acknowledgement's "My referrals" button is an Action.Submit carrying {command}. (An imBack
+  // would send nothing here: playground 0.2.28 throws "Cannot add property msTeams" on those.)
   const before = await cards().count();
   const errorsBefore = summary.pageErrors.length;
   await press(card, 'My referrals');
@@ -399,7 +398,7 @@ async function referrerWalk() {
     .catch(() => false);
   if (!posted) {
     const crashed = summary.pageErrors.slice(errorsBefore).some((e) => e.includes('msTeams'));
-    check(false, `"My referrals" (Action.Submit imBack) sent nothing${crashed ? ': the playground threw "Cannot add property msTeams" (playground bug; works in Teams)' : ''}`, crashed);
+    check(false, `"My referrals" (Action.Submit {command}) sent nothing${crashed ? ': the playground threw "Cannot add property msTeams" (playground bug; works in Teams)' : ''}`, crashed);
     await say('my referrals');
   }
   await waitForCard('Your referrals').catch(() => check(false, '"my referrals" did not show the list'));

@@ -265,7 +265,7 @@ describe.each(testDatabases())('card data no card would send, on %s', (kind) => 
   const malformed: Array<[string, (draftId: string) => [verb: string, data: Record<string, unknown>], string]> = [
     ['a draftId that is not a uuid', (id) => ['wizard.next', { ...fieldsFor(id), draftId: `${id}' or '1'='1` }], INVALID],
     ['a missing draftId', (id) => { const { draftId: _omit, ...rest } = fieldsFor(id); return ['wizard.next', rest]; }, INVALID],
-    ['a draftId that is a number', (id) => ['wizard.resume', { draftId: 42 }], INVALID],
+    ['a draftId that is a number', () => ['wizard.resume', { draftId: 42 }], INVALID],
     ['an unknown verb', (id) => ['wizard.delete', { draftId: id }], UNKNOWN_ACTION],
     ['a verb from Object.prototype', (id) => ['constructor', { draftId: id }], UNKNOWN_ACTION],
     ['a step that does not exist', (id) => ['wizard.next', { ...fieldsFor(id), step: 'adminSettings' }], INVALID],

@@ -50,8 +50,3 @@ async function appendInTransaction(tx: DatabaseOrTransaction, at: Date, entries:
 export async function readAuditPage(db: DatabaseOrTransaction, afterSeq: number, limit: number): Promise<AuditEntry[]> {
   return db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(limit);
 }
-
-/** Entries about one record, oldest first (for tests and subject-access exports). */
-export async function auditEntriesFor(db: DatabaseOrTransaction, entityId: string): Promise<AuditEntry[]> {
-  return db.select().from(auditLog).where(sql`${auditLog.entityId} = ${entityId}`).orderBy(asc(auditLog.seq));
-}

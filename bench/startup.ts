@@ -12,6 +12,15 @@ import { join } from 'node:path';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const root = new URL('..', import.meta.url).pathname;
 
+/** The same bare server on PostgreSQL (postgres.js), for the memory of the PostgreSQL configuration. */
+const pgBaselineSource = `
+const { default: postgres } = await import('postgres');
+const http = await import('node:http');
+const sql = postgres(process.env.DATABASE_URL, { max: 10 });
+await sql\`select 1\`;
+http.createServer(async (q, r) => { await sql\`select 1\`; r.end('{"status":"ok"}'); }).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
 const baselineSource = `
 const { PGlite } = await import('@electric-sql/pglite');
 const http = await import('node:http');
@@ -77,6 +86,32 @@ try {
       }
     }
   }
+  // The PostgreSQL configuration (when a server is reachable): the embedded database's WASM heap is not in these figures.
+  const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const { default: postgres } = await import('postgres');
+  const a = postgres(admin, { max: 1, onnotice: () => {} });
+  const name = `sgd_startup_${process.pid}`;
+  try {
+    await a.unsafe(`create database ${name}`);
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    const pgBaselineFile = join(root, 'bench', '.startup-baseline-pg.mjs');
+    writeFileSync(pgBaselineFile, pgBaselineSource);
+    try {
+      await measure('prime', [process.execPath, 'dist/index.js'], { DATABASE_URL: url.toString() });
+      for (let i = 0; i < RUNS; i++) {
+        rows.push({ what: 'bot on PostgreSQL', ...(await measure('bot', [process.execPath, 'dist/index.js'], { DATABASE_URL: url.toString() })) });
+        rows.push({ what: 'postgres.js server alone', ...(await measure('baseline', [process.execPath, pgBaselineFile], { DATABASE_URL: url.toString() })) });
+      }
+    } finally {
+      rmSync(pgBaselineFile, { force: true });
+    }
+  } catch (err) {
+    console.log(`(PostgreSQL figures skipped: ${(err as Error).message})`);
+  } finally {
+    await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await a.end();
+  }
 } finally {
   rmSync(baselineFile, { force: true });
 }
@@ -97,3 +132,6 @@ for (const kind of ['new', 'existing'] as const) {
   const base = summary.get(`PGlite alone (${kind})`)!;
   console.log(`ratio bot / PGlite alone (${kind}): ready ${(median(bot.ms) / median(base.ms)).toFixed(2)}x, memory ${(median(bot.rss) / median(base.rss)).toFixed(2)}x   targets: ready < 4000 ms, idle < 200 MB`);
 }
+const onPg = summary.get('bot on PostgreSQL');
+const pgBase = summary.get('postgres.js server alone');
+if (onPg && pgBase) console.log(`ratio bot / postgres.js server alone (PostgreSQL): ready ${(median(onPg.ms) / median(pgBase.ms)).toFixed(2)}x, memory ${(median(onPg.rss) / median(pgBase.rss)).toFixed(2)}x`);

@@ -31,7 +31,6 @@ export const botAuthKeys = [
 ] as const;
 export type BotAuthConfig = Partial<Record<(typeof botAuthKeys)[number], string>>;
 
-export { demoDirectoryFile };
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, demoDirectoryFile, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { demoDirectoryFile } from '../src/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgd-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

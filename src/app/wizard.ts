@@ -74,11 +74,14 @@ function stepScreen(draft: Draft, step: StepDefinition, opts: { values?: Record<
 async function ownDraft(deps: AppDeps, actor: Actor, draftId: string): Promise<Draft> {
   const draft = await draftsRepo.getDraft(deps.db, draftId);
   if (!draft) throw new DomainError('not_found');
-  if (draft.ownerAadObjectId !== actor.aadObjectId) {
-    await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'draft.access_denied', entityType: 'draft', entityId: draft.id }]);
-    throw new DomainError('not_found');
-  }
+  if (draft.ownerAadObjectId !== actor.aadObjectId) return denyForeignDraft(deps, actor, draft.id);
   return draft;
+}
+
+/** Someone else's draft: audited, and reported as not found (its existence is not confirmed). */
+async function denyForeignDraft(deps: AppDeps, actor: Actor, draftId: string): Promise<never> {
+  await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'draft.access_denied', entityType: 'draft', entityId: draftId }]);
+  throw new DomainError('not_found');
 }
 
 /** A submitted draft answers with its referral (so a stale card shows the reference), never an edit. */
@@ -175,13 +178,14 @@ export async function answerStep(
  * concurrent presses; the unique draft_id index backs it up.
  */
 export async function submitReferral(deps: AppDeps, actor: Actor, input: { draftId: string; raw: Record<string, unknown> }): Promise<WizardScreen> {
-  await ownDraft(deps, actor, input.draftId);
   const now = deps.now();
   const today = londonDate(now);
 
-  const outcome = await deps.db.transaction(async (tx): Promise<WizardScreen> => {
+  // undefined: someone else's draft (audited below, outside this transaction).
+  const outcome = await deps.db.transaction(async (tx): Promise<WizardScreen | undefined> => {
     const draft = await draftsRepo.getDraftForUpdate(tx, input.draftId);
-    if (!draft || draft.ownerAadObjectId !== actor.aadObjectId) throw new DomainError('not_found');
+    if (!draft) throw new DomainError('not_found');
+    if (draft.ownerAadObjectId !== actor.aadObjectId) return undefined;
     if (draft.status === 'submitted') {
       const existing = await referralsRepo.findReferralByDraft(tx, draft.id);
       if (!existing) throw new DomainError('already_submitted');
@@ -234,6 +238,7 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
     await appendAudit(tx, now, [{ actorAadObjectId: actor.aadObjectId, action: 'referral.create', entityType: 'referral', entityId: referral.id }]);
     return { kind: 'submitted', referral, alreadySubmitted: false };
   });
+  if (!outcome) return denyForeignDraft(deps, actor, input.draftId);
   if (outcome.kind === 'submitted' && !outcome.alreadySubmitted) deps.messagesQueued();
   return outcome;
 }

@@ -23,7 +23,6 @@ import { join } from 'node:path';
 import { cardsFolder } from '../paths.js';
 import * as ACData from 'adaptivecards-templating';
 
-export { cardsFolder };
 
 /** A card, or an element of one, as JSON. */
 export type Json = Record<string, unknown>;

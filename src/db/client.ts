@@ -15,7 +15,6 @@ export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesW
 /** Repositories take this first, so they run alone or inside the caller's transaction. */
 export type DatabaseOrTransaction = Database | Transaction;
 
-export { migrationsFolder };
 
 export interface DatabaseHandle {
   readonly db: Database;

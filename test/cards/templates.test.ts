@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDirectory } from '../../src/domain/directory.js';
 import { readFileSync } from 'node:fs';
-import { demoDirectoryFile } from '../../src/config.js';
+import { demoDirectoryFile } from '../../src/paths.js';
 import { translator, isMessageKey } from '../../src/i18n/catalogue.js';
 import { preventPathway } from '../../src/forms/prevent.js';
 import * as views from '../../src/bot/views.js';

@@ -20,7 +20,7 @@ import { AppCredentials } from 'botframework-connector';
 import { eq } from 'drizzle-orm';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { demoDirectoryFile } from '../../src/config.js';
+import { demoDirectoryFile } from '../../src/paths.js';
 import { drafts } from '../../src/db/schema.js';
 import { Harness, people, type Card } from '../harness/harness.js';
 import { createTestDatabase, type TestDatabase } from '../harness/databases.js';

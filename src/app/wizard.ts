@@ -19,6 +19,7 @@ import {
   type ValidationContext,
 } from '../domain/forms.js';
 import { randomUUID } from 'node:crypto';
+import { addWorkingDays } from '../domain/working-days.js';
 import { londonDate } from '../domain/time.js';
 import { pathways, preventPathway } from '../forms/prevent.js';
 import * as draftsRepo from '../db/repositories/drafts.js';
@@ -220,6 +221,7 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       areaId,
       answers,
       submittedAt: now,
+      triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
     });
     // Trained officers and supervisors of the chosen area, and only that area, are told.
     const recipients = deps.directory

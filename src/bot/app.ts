@@ -12,11 +12,14 @@ import type { Actor } from '../domain/directory.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { londonDate } from '../domain/time.js';
 import { resolveLocale, translator } from '../i18n/catalogue.js';
-import { pathways, preventPathway } from '../forms/prevent.js';
+import { pathways } from '../forms/prevent.js';
 import * as wizard from '../app/wizard.js';
-import { listMyReferrals, viewReferral } from '../app/referrals.js';
+import { listMyReferrals } from '../app/referrals.js';
+import * as cases from '../app/cases.js';
+import { caseScreenCard } from './case-views.js';
 import { rememberConversation } from '../app/conversations.js';
 import { parseCommand } from './commands.js';
+import { parseReference } from '../domain/referral.js';
 import type { SafeguardAdapter } from './adapter.js';
 import {
   draftsCard,
@@ -24,7 +27,7 @@ import {
   helpCard,
   myReferralsCard,
   noticeCard,
-  referralViewCard,
+  statusNoticeCard,
   welcomeCard,
   whoamiCard,
   wizardCard,
@@ -37,6 +40,12 @@ type Card = Record<string, unknown>;
 
 const id = z.string().uuid();
 const stepId = z.string().regex(/^[a-zA-Z]{1,40}$/);
+/** A referral reference as the card sent it; upper-cased and checked against the format. */
+const reference = z
+  .string()
+  .max(20)
+  .transform((r) => r.toUpperCase())
+  .refine((r) => parseReference(r) === r);
 /** Inputs ride along with our keys; cap their number and size before anything reads them. */
 const inputs = z.record(z.union([z.string().max(20_000), z.number(), z.boolean(), z.null()])).refine((r) => Object.keys(r).length <= 100, 'too many fields');
 
@@ -48,7 +57,15 @@ const actionSchemas = {
   'wizard.resume': z.object({ draftId: id }).passthrough(),
   'wizard.start': z.object({}).passthrough(),
   'wizard.submit': z.object({ draftId: id }).passthrough(),
-  'referral.open': z.object({ reference: z.string().max(20) }).passthrough(),
+  'referral.open': z.object({ reference }).passthrough(),
+  'referral.view': z.object({ reference }).passthrough(),
+  'triage.start': z.object({ reference }).passthrough(),
+  'triage.submit': z.object({ reference }).passthrough(),
+  'case.open': z.object({ reference }).passthrough(),
+  'case.form': z.object({ reference, form: z.string().refine(cases.isCaseForm), subject: id.optional() }).passthrough(),
+  'case.submit': z.object({ reference, form: z.string().refine(cases.isCaseForm), subject: id.optional(), corrects: id.optional() }).passthrough(),
+  'case.correct': z.object({ reference, entry: id }).passthrough(),
+  'case.chronology': z.object({ reference, page: z.string().regex(/^\d{1,4}$/) }).passthrough(),
 } as const;
 type Verb = keyof typeof actionSchemas;
 const isVerb = (v: unknown): v is Verb => typeof v === 'string' && Object.prototype.hasOwnProperty.call(actionSchemas, v);
@@ -131,10 +148,12 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return draftsCard(v, await wizard.listDrafts(deps, actor), pathwayOf);
         case 'myReferrals':
           return myReferralsCard(v, await listMyReferrals(deps, actor));
-        case 'case': {
-          const r = await viewReferral(deps, actor, cmd.reference);
-          return referralViewCard(v, pathways[r.pathway] ?? preventPathway, r);
-        }
+        case 'case':
+          return caseScreenCard(v, await cases.openRecord(deps, actor, cmd.reference));
+        case 'queue':
+          return caseScreenCard(v, await cases.listQueue(deps, actor));
+        case 'cases':
+          return caseScreenCard(v, await cases.listMyCases(deps, actor));
         case 'unknown':
           return helpCard(v, actor, cmd.text);
       }
@@ -148,7 +167,17 @@ export function createBot(o: BotOptions): Application<TurnState> {
       if (!parsedInputs.success) throw new DomainError('invalid_input');
       const parsed = actionSchemas[verb].safeParse(parsedInputs.data);
       if (!parsed.success) throw new DomainError('invalid_input');
-      const data = parsed.data as Record<string, unknown> & { draftId?: string; step?: string; fromReview?: string; reference?: string };
+      const data = parsed.data as Record<string, unknown> & {
+        draftId?: string;
+        step?: string;
+        fromReview?: string;
+        reference?: string;
+        form?: cases.CaseForm;
+        subject?: string;
+        corrects?: string;
+        entry?: string;
+        page?: string;
+      };
       switch (verb) {
         case 'wizard.next':
         case 'wizard.back':
@@ -171,11 +200,27 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return wizardCard(v, await wizard.startReferral(deps, actor));
         case 'wizard.submit':
           return wizardCard(v, await wizard.submitReferral(deps, actor, { draftId: data.draftId!, raw: data }));
-        case 'referral.open': {
-          const reference = String(data.reference).toUpperCase();
-          const r = await viewReferral(deps, actor, reference);
-          return referralViewCard(v, pathways[r.pathway] ?? preventPathway, r);
-        }
+        case 'referral.open':
+          return caseScreenCard(v, await cases.openRecord(deps, actor, data.reference!));
+        case 'referral.view':
+          return caseScreenCard(v, await cases.openReferral(deps, actor, data.reference!));
+        case 'triage.start':
+          return caseScreenCard(v, await cases.startTriage(deps, actor, data.reference!));
+        case 'triage.submit':
+          return caseScreenCard(v, await cases.recordTriage(deps, actor, data.reference!, data));
+        case 'case.open':
+          return caseScreenCard(v, await cases.openCase(deps, actor, data.reference!));
+        case 'case.form':
+          return caseScreenCard(v, await cases.showCaseForm(deps, actor, data.reference!, data.form!, data.subject));
+        case 'case.submit':
+          return caseScreenCard(
+            v,
+            await cases.submitCaseForm(deps, actor, data.reference!, { form: data.form!, subjectId: data.subject, correctsEntryId: data.corrects, raw: data }),
+          );
+        case 'case.correct':
+          return caseScreenCard(v, await cases.showCorrection(deps, actor, data.reference!, data.entry!));
+        case 'case.chronology':
+          return caseScreenCard(v, await cases.chronology(deps, actor, data.reference!, Number(data.page)));
       }
     });
 
@@ -239,6 +284,9 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
     switch (message.kind) {
       case 'referral.new':
         card = noticeCard(v, message.payload as { reference: string; areaId: string; submittedAt: string });
+        break;
+      case 'referral.status':
+        card = statusNoticeCard(v, message.payload as { reference: string; status: string });
         break;
       default:
         // A kind this version cannot render: fail it visibly rather than send nonsense.

@@ -163,12 +163,111 @@ export interface ReferralReviewCard {
   readonly backSubmitData: ActionData;
 }
 
+/** A button that runs a verb: Action.Execute with an Action.Submit fallback carrying the same data plus the verb. */
+export interface ButtonView {
+  readonly title: string;
+  readonly verb: string;
+  readonly data: ActionData;
+  readonly submitData: ActionData;
+}
+
+/** A coloured line at the top of a card after a change: zero or one. */
+export type NoticeView = readonly [] | readonly [{ readonly text: string; readonly color: 'Good' | 'Attention' | 'Warning' | 'Default' }];
+
 /** cards/referral-view.json */
 export interface ReferralViewCard {
   readonly title: string;
   readonly meta: string;
+  readonly notice: NoticeView;
+  /** The gateway assessment, or the triage due date: zero or one section. */
+  readonly triage: readonly SectionView[];
+  readonly buttons: ReadonlyArray<ButtonView & { readonly style: 'default' | 'positive' }>;
   readonly sections: readonly SectionView[];
   readonly audited: string;
+}
+
+/** cards/queue.json */
+export interface QueueCard {
+  readonly title: string;
+  readonly summary: string;
+  readonly items: ReadonlyArray<{
+    readonly reference: string;
+    readonly received: string;
+    readonly due: string;
+    readonly dueColor: 'Default' | 'Attention' | 'Warning';
+    readonly openLabel: string;
+    readonly actionData: ActionData;
+    readonly submitData: ActionData;
+  }>;
+}
+
+/** cards/case-list.json */
+export interface CaseListCard {
+  readonly title: string;
+  readonly empty: string;
+  readonly items: ReadonlyArray<{
+    readonly reference: string;
+    readonly person: string;
+    readonly detail: string;
+    readonly openLabel: string;
+    readonly actionData: ActionData;
+    readonly submitData: ActionData;
+  }>;
+}
+
+/** cards/case.json */
+export interface CaseCard {
+  readonly title: string;
+  readonly notice: NoticeView;
+  readonly facts: ReadonlyArray<{ readonly title: string; readonly value: string }>;
+  readonly vulnerability: {
+    readonly title: string;
+    readonly latest: string;
+    readonly trend: NoticeView;
+    readonly history: ReadonlyArray<{ readonly text: string }>;
+  };
+  readonly actions: {
+    readonly title: string;
+    readonly empty: string;
+    readonly items: ReadonlyArray<{ readonly text: string; readonly color: 'Default' | 'Attention'; readonly buttons: readonly ButtonView[] }>;
+  };
+  readonly interventions: {
+    readonly title: string;
+    readonly empty: string;
+    readonly items: ReadonlyArray<{ readonly text: string; readonly working: string; readonly buttons: readonly ButtonView[] }>;
+  };
+  readonly buttonRows: ReadonlyArray<{ readonly buttons: readonly ButtonView[] }>;
+  readonly audited: string;
+}
+
+/** cards/case-form.json */
+export interface CaseFormCard {
+  readonly t: { readonly save: string; readonly cancel: string };
+  readonly title: string;
+  readonly context: string;
+  readonly intro: string;
+  readonly errorSummary: OptionalText;
+  readonly fields: readonly StepFieldView[];
+  readonly verb: string;
+  readonly actionData: ActionData;
+  readonly submitData: ActionData;
+  readonly cancelVerb: string;
+  readonly cancelData: ActionData;
+  readonly cancelSubmitData: ActionData;
+}
+
+/** cards/chronology.json */
+export interface ChronologyCard {
+  readonly title: string;
+  readonly pageLine: string;
+  readonly entries: ReadonlyArray<{
+    readonly heading: string;
+    readonly by: string;
+    readonly lines: ReadonlyArray<{ readonly text: string }>;
+    readonly flags: ReadonlyArray<{ readonly text: string }>;
+    readonly buttons: readonly ButtonView[];
+  }>;
+  readonly buttons: readonly ButtonView[];
 }
 
 /** cards/referral-danger.json */
@@ -234,10 +333,30 @@ interface CardData {
   'my-referrals': MyReferralsCard;
   drafts: DraftsCard;
   'referral-notice': ReferralNoticeCard;
+  queue: QueueCard;
+  'case-list': CaseListCard;
+  case: CaseCard;
+  'case-form': CaseFormCard;
+  chronology: ChronologyCard;
 }
 
 export type CardName = keyof CardData;
-export const cardNames: readonly CardName[] = ['referral-step', 'referral-review', 'referral-view', 'referral-danger', 'referral-ack', 'message', 'my-referrals', 'drafts', 'referral-notice'];
+export const cardNames: readonly CardName[] = [
+  'referral-step',
+  'referral-review',
+  'referral-view',
+  'referral-danger',
+  'referral-ack',
+  'message',
+  'my-referrals',
+  'drafts',
+  'referral-notice',
+  'queue',
+  'case-list',
+  'case',
+  'case-form',
+  'chronology',
+];
 
 const templates = new Map<CardName, ACData.Template>(
   cardNames.map((name) => [name, new ACData.Template(JSON.parse(readFileSync(join(cardsFolder, `${name}.json`), 'utf8')) as Json)]),
@@ -257,6 +376,11 @@ export function renderCard<N extends CardName>(name: N, data: CardData[N]): Json
 /** Expands the input template for a field kind (cards/fields/<kind>.json), to place on the step card. */
 export function renderInput<K extends InputKind>(kind: K, data: InputData[K]): Json {
   return inputTemplates.get(kind)!.expand({ $root: data }) as Json;
+}
+
+/** A verb button with its Action.Submit fallback data. */
+export function button(title: string, verb: string, data: ActionData): ButtonView {
+  return { title, verb, data, submitData: submitData(verb, data) };
 }
 
 /** Zero or one line of text for a template's optional element: none when the text is empty. */

@@ -2,7 +2,7 @@
 import { parseReference } from '../domain/referral.js';
 
 export type Command =
-  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' }
+  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' }
   | { readonly name: 'case'; readonly reference: string }
   | { readonly name: 'unknown'; readonly text: string };
 
@@ -29,6 +29,12 @@ export function parseCommand(raw: string | undefined): Command {
     case 'whoami':
     case 'who am i':
       return { name: 'whoami' };
+    case 'queue':
+    case 'triage':
+      return { name: 'queue' };
+    case 'cases':
+    case 'my cases':
+      return { name: 'cases' };
   }
   const m = /^case\s+(\S+)$/i.exec(text);
   if (m) {

@@ -7,7 +7,7 @@ import type { DomainErrorCode } from '../domain/errors.js';
 import { stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
 import { formatLondonDate, formatLondonDateTime } from '../domain/time.js';
 import { isTrained } from '../domain/permissions.js';
-import { isMessageKey, type Translate } from '../i18n/catalogue.js';
+import { isMessageKey, type MessageKey, type Translate } from '../i18n/catalogue.js';
 import type { WizardScreen } from '../app/wizard.js';
 import type { Draft } from '../db/repositories/drafts.js';
 import type { Referral } from '../db/repositories/referrals.js';
@@ -20,10 +20,12 @@ export interface ViewContext {
   readonly t: Translate;
   readonly directory: Directory;
   readonly today: string;
+  /** The officers an action may be given to, for forms with an officer choice. */
+  readonly officers?: readonly string[];
 }
 
 /** A catalogue lookup for keys built from form data; a missing key shows as itself (tests catch that). */
-function tk(t: Translate, key: string, params?: Record<string, string | number>): string {
+export function tk(t: Translate, key: string, params?: Record<string, string | number>): string {
   return isMessageKey(key) ? t(key, params) : key;
 }
 
@@ -54,18 +56,21 @@ function dangerBanner(v: ViewContext, pathway: PathwayDefinition, answers: Answe
 
 function choiceTitle(v: ViewContext, field: FieldDefinition, value: string): string {
   if (field.dynamicChoices === 'areas') return v.directory.area(value)?.name ?? value;
+  if (field.dynamicChoices === 'officers') return escapeMarkdown(v.directory.person(value)?.name ?? value);
   return tk(v.t, `choice.${field.choiceSet}.${value}`);
 }
 
 function choiceValues(v: ViewContext, field: FieldDefinition): readonly string[] {
-  return field.dynamicChoices === 'areas' ? v.directory.areas.map((a) => a.id) : (field.choices ?? []);
+  if (field.dynamicChoices === 'areas') return v.directory.areas.map((a) => a.id);
+  if (field.dynamicChoices === 'officers') return v.officers ?? [];
+  return field.choices ?? [];
 }
 
 function errorText(v: ViewContext, e: FieldError | undefined): string {
   return e ? tk(v.t, e.key, e.params) : '';
 }
 
-function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string, error: FieldError | undefined): StepFieldView {
+export function fieldView(v: ViewContext, step: StepDefinition, field: FieldDefinition, value: string, error: FieldError | undefined): StepFieldView {
   const helpKey = `field.${step.id}.${field.id}.help`;
   return {
     input: fieldInput(v, step, field, value),
@@ -106,7 +111,7 @@ function progress(v: ViewContext, pathway: PathwayDefinition, step: StepDefiniti
 }
 
 /** How a saved answer reads on the review and officer cards. */
-function displayValue(v: ViewContext, field: FieldDefinition, value: AnswerValue | undefined): string {
+export function displayValue(v: ViewContext, field: FieldDefinition, value: AnswerValue | undefined): string {
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return v.t('wizard.notAnswered');
   switch (field.kind) {
     case 'choice':
@@ -312,6 +317,16 @@ export function draftsCard(v: ViewContext, drafts: readonly Draft[], pathwayOf: 
   });
 }
 
+/** To the referrer: the status moved; never the outcome or why (DESIGN §2). */
+export function statusNoticeCard(v: ViewContext, p: { reference: string; status: string }): Card {
+  const status = isMessageKey(`status.${p.status}`) ? v.t(`status.${p.status}` as MessageKey) : p.status;
+  return messageCard(
+    v.t('notice.status.title', { reference: p.reference }),
+    [p.status === 'closed' ? v.t('notice.status.closedBody') : v.t('notice.status.body', { status })],
+    [{ title: v.t('welcome.myReferrals'), command: 'my referrals' }],
+  );
+}
+
 export function noticeCard(v: ViewContext, p: { reference: string; areaId: string; submittedAt: string }): Card {
   const actionData = { reference: p.reference };
   return renderCard('referral-notice', {
@@ -323,11 +338,4 @@ export function noticeCard(v: ViewContext, p: { reference: string; areaId: strin
   });
 }
 
-export function referralViewCard(v: ViewContext, pathway: PathwayDefinition, r: Referral): Card {
-  return renderCard('referral-view', {
-    title: v.t('view.title', { reference: r.reference }),
-    meta: v.t('view.meta', { area: v.directory.area(r.areaId)?.name ?? r.areaId, submitted: formatLondonDateTime(r.submittedAt), status: v.t(`status.${r.status}`) }),
-    sections: answerSections(v, pathway, r.answers, 'officer'),
-    audited: v.t('view.audited'),
-  });
-}
+

@@ -6,7 +6,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -16,7 +18,9 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { triageOutcomes } from '../domain/case.js';
 
 const utc = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -82,12 +86,15 @@ export const referrals = pgTable(
     status: text('status', { enum: ['received', 'being_assessed', 'closed'] }).notNull().default('received'),
     answers: jsonb('answers').notNull(),
     submittedAt: utc('submitted_at').notNull(),
+    /** The gateway assessment is due by this London date (working days set by the pathway). */
+    triageDueOn: date('triage_due_on', { mode: 'string' }).notNull(),
   },
   (t) => [
     uniqueIndex('referrals_reference_uq').on(t.reference),
     uniqueIndex('referrals_draft_uq').on(t.draftId),
     index('referrals_referrer_idx').on(t.referrerAadObjectId, t.submittedAt),
-    index('referrals_area_idx').on(t.areaId, t.status),
+    // The triage queue: an area's untriaged referrals, oldest first.
+    index('referrals_area_idx').on(t.areaId, t.status, t.submittedAt),
     check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),
     check('referrals_reference_format', sql`${t.reference} ~ '^[A-Z]{2,5}-[0-9]{4}-[0-9]{4,6}$'`),
   ],
@@ -134,5 +141,117 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_key_uq').on(t.key),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
+  ],
+);
+
+/**
+ * The gateway assessment of a referral. One per referral (unique index), so
+ * two officers triaging at once cannot both win; never updated (trigger).
+ */
+export const triageAssessments = pgTable(
+  'triage_assessments',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    outcome: text('outcome', { enum: triageOutcomes }).notNull(),
+    signpostedTo: text('signposted_to'),
+    rationale: text('rationale').notNull(),
+    contactMade: boolean('contact_made').notNull(),
+    assessedByAadObjectId: text('assessed_by_aad_object_id').notNull(),
+    assessedAt: utc('assessed_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('triage_assessments_referral_uq').on(t.referralId),
+    check('triage_assessments_outcome_check', sql`${t.outcome} in ('no_further_action', 'signposted', 'channel', 'police_led', 'ct_policing')`),
+  ],
+);
+
+/**
+ * A case opened by a triage outcome that needs work. `status` changes only by
+ * a conditional update (open → closed), so two closes cannot both happen.
+ */
+export const cases = pgTable(
+  'cases',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    areaId: text('area_id').notNull(),
+    ownerAadObjectId: text('owner_aad_object_id').notNull(),
+    kind: text('kind', { enum: ['channel', 'police_led'] }).notNull(),
+    status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+    openedAt: utc('opened_at').notNull(),
+    closedAt: utc('closed_at'),
+    /** Retention reviews count from here (DESIGN §7). */
+    lastActivityAt: utc('last_activity_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('cases_referral_uq').on(t.referralId),
+    index('cases_owner_idx').on(t.ownerAadObjectId, t.status, t.openedAt),
+    index('cases_area_idx').on(t.areaId, t.status),
+    check('cases_kind_check', sql`${t.kind} in ('channel', 'police_led')`),
+    check('cases_status_check', sql`${t.status} in ('open', 'closed')`),
+  ],
+);
+
+/**
+ * The case chronology: every event, append-only (a trigger refuses UPDATE).
+ * A correction is a new entry whose `corrects_entry_id` points at the entry
+ * it replaces; each entry is corrected at most once (unique), so two
+ * officers correcting the same entry cannot both win. `subject_id` ties
+ * entries about one thing together (an intervention and its reviews, an
+ * action and its completion).
+ */
+export const caseEntries = pgTable(
+  'case_entries',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind').notNull(),
+    subjectId: uuid('subject_id'),
+    correctsEntryId: uuid('corrects_entry_id').references((): AnyPgColumn => caseEntries.id),
+    data: jsonb('data').notNull(),
+    authorAadObjectId: text('author_aad_object_id').notNull(),
+    at: utc('at').notNull(),
+  },
+  (t) => [
+    index('case_entries_case_idx').on(t.caseId, t.at, t.id),
+    uniqueIndex('case_entries_corrects_uq').on(t.correctsEntryId),
+  ],
+);
+
+/**
+ * Actions with due dates: the reminder sweep reads open actions by due date.
+ * Completion and reassignment are conditional updates on `status = 'open'`;
+ * each also writes a chronology entry, which is the record.
+ */
+export const caseActions = pgTable(
+  'case_actions',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    /** `officer`: the title is what the officer typed; `system`: the title is a message-catalogue key (scheduled reviews). */
+    kind: text('kind', { enum: ['officer', 'system'] }).notNull().default('officer'),
+    title: text('title').notNull(),
+    ownerAadObjectId: text('owner_aad_object_id').notNull(),
+    /** A London calendar date, not an instant. */
+    dueOn: date('due_on', { mode: 'string' }).notNull(),
+    status: text('status', { enum: ['open', 'done'] }).notNull().default('open'),
+    createdAt: utc('created_at').notNull(),
+    completedAt: utc('completed_at'),
+  },
+  (t) => [
+    index('case_actions_case_idx').on(t.caseId, t.status, t.dueOn),
+    index('case_actions_due_idx').on(t.dueOn).where(sql`${t.status} = 'open'`),
+    index('case_actions_owner_idx').on(t.ownerAadObjectId, t.status, t.dueOn),
+    check('case_actions_status_check', sql`${t.status} in ('open', 'done')`),
+    check('case_actions_kind_check', sql`${t.kind} in ('officer', 'system')`),
   ],
 );

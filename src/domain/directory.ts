@@ -82,6 +82,10 @@ export class Directory {
     return { aadObjectId, name: p.name, roles: [...r], areas: p.areas, trainedUntil: p.trainedUntil, listed: true };
   }
 
+  person(aadObjectId: string): Person | undefined {
+    return this.byId.get(aadObjectId);
+  }
+
   /** Officers and supervisors of an area (training not checked here; see permissions). */
   caseWorkersOf(areaId: string): Person[] {
     return this.data.people.filter(

@@ -10,7 +10,8 @@ export type DomainErrorCode =
   | 'invalid_input'
   | 'incomplete'
   | 'already_submitted'
-  | 'conflict';
+  | 'conflict'
+  | 'case_closed';
 
 export class DomainError extends Error {
   constructor(

@@ -18,24 +18,38 @@ export interface FieldDefinition {
   readonly choiceSet?: string;
   /** Static choice values; omitted when `dynamicChoices` is set. */
   readonly choices?: readonly string[];
-  /** Choices supplied at run time (the directory's areas). */
-  readonly dynamicChoices?: 'areas';
+  /** Choices supplied at run time: the directory's areas, or the officers of the record's area. */
+  readonly dynamicChoices?: DynamicChoiceSet;
+  /** Required when another field of the same step has one of these values. */
+  readonly requiredWhen?: { readonly field: string; readonly in: readonly string[] };
   readonly maxLength?: number;
   readonly pattern?: TextPattern;
   readonly min?: number;
   readonly max?: number;
   /** Dates: must not be in the future. */
   readonly notFuture?: boolean;
+  /** Dates: must not be in the past (due dates). */
+  readonly notPast?: boolean;
   /** Prefilled from the actor's Teams profile. */
   readonly prefill?: 'actorName';
 }
 
-export interface StepRule {
-  readonly kind: 'atLeastOne';
-  readonly fields: readonly string[];
-  /** Catalogue key of the message shown beside the first field. */
-  readonly messageKey: string;
-}
+export type DynamicChoiceSet = 'areas' | 'officers';
+
+export type StepRule =
+  | {
+      readonly kind: 'atLeastOne';
+      readonly fields: readonly string[];
+      /** Catalogue key of the message shown beside the first field. */
+      readonly messageKey: string;
+    }
+  | {
+      /** The second date, when given, is on or after the first (start and end). */
+      readonly kind: 'dateOrder';
+      readonly fields: readonly [string, string];
+      /** Catalogue key of the message shown beside the second field. */
+      readonly messageKey: string;
+    };
 
 export interface StepDefinition {
   readonly id: string;
@@ -58,7 +72,31 @@ export interface PathwayDefinition {
   readonly ageFields: { readonly step: string; readonly dateOfBirth: string; readonly approximateAge: string };
   /** Where the referrer's name is answered. */
   readonly referrerNameField: { readonly step: string; readonly field: string };
+  /** Where the person's names are answered (shown on officers' lists). */
+  readonly personNameFields: { readonly step: string; readonly first: string; readonly last: string };
+  /** The gateway assessment is due this many working days after receipt. */
+  readonly triageWorkingDays: number;
+  /** Closing a Channel case schedules review actions this many months later. */
+  readonly channelReviewMonths: readonly number[];
+  /** The officers' forms (triage, consent, vulnerability…), rendered and validated like wizard steps. */
+  readonly caseForms: Readonly<Record<CaseFormId, StepDefinition>>;
 }
+
+/** The officers' forms every pathway defines. */
+export const caseFormIds = [
+  'triage',
+  'consent',
+  'vulnerability',
+  'intervention',
+  'interventionReview',
+  'action',
+  'actionComplete',
+  'actionReassign',
+  'note',
+  'close',
+  'correction',
+] as const;
+export type CaseFormId = (typeof caseFormIds)[number];
 
 export type AnswerValue = string | number | boolean | string[];
 export type StepAnswers = Record<string, AnswerValue>;
@@ -80,7 +118,7 @@ export interface ValidationContext {
   readonly today: string;
   /** Answers already saved in other steps (for cross-step rules like age). */
   readonly answers: Answers;
-  readonly dynamicChoices: { readonly areas: readonly string[] };
+  readonly dynamicChoices: { readonly areas: readonly string[]; readonly officers?: readonly string[] };
 }
 
 /** `complete` enforces required fields; `partial` (Back, Save and finish later) checks only what was given. */
@@ -103,6 +141,7 @@ export function stepIndex(pathway: PathwayDefinition, stepId: string): number {
 
 export function choicesFor(field: FieldDefinition, ctx: Pick<ValidationContext, 'dynamicChoices'>): readonly string[] {
   if (field.dynamicChoices === 'areas') return ctx.dynamicChoices.areas;
+  if (field.dynamicChoices === 'officers') return ctx.dynamicChoices.officers ?? [];
   return field.choices ?? [];
 }
 
@@ -128,8 +167,12 @@ function isValidDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-function isRequired(field: FieldDefinition, pathway: PathwayDefinition, answers: Answers, today: string): boolean {
+function isRequired(field: FieldDefinition, pathway: PathwayDefinition, answers: Answers, today: string, stepValues: StepAnswers): boolean {
   if (field.required) return true;
+  if (field.requiredWhen) {
+    const other = stepValues[field.requiredWhen.field];
+    return typeof other === 'string' && field.requiredWhen.in.includes(other);
+  }
   if (field.requiredWhenPersonUnder !== undefined) {
     const age = personAge(pathway, answers, today);
     return age !== undefined && age < field.requiredWhenPersonUnder;
@@ -174,7 +217,7 @@ export function validateStep(
   if (mode === 'complete') {
     for (const field of step.fields) {
       if (errors[field.id] || values[field.id] !== undefined) continue;
-      if (isRequired(field, pathway, answersWithThis, ctx.today)) errors[field.id] = { key: 'error.field.required' };
+      if (isRequired(field, pathway, answersWithThis, ctx.today, values)) errors[field.id] = { key: 'error.field.required' };
     }
     for (const field of step.fields) {
       // A required toggle is a declaration: it must be switched on.
@@ -186,6 +229,13 @@ export function validateStep(
         if (first !== undefined) errors[first] = { key: rule.messageKey };
       }
     }
+  }
+  for (const rule of step.rules ?? []) {
+    if (rule.kind !== 'dateOrder') continue;
+    const [from, to] = rule.fields;
+    const a = values[from];
+    const b = values[to];
+    if (typeof a === 'string' && typeof b === 'string' && b < a && !errors[to]) errors[to] = { key: rule.messageKey };
   }
 
   return Object.keys(errors).length > 0 ? { ok: false, errors, values: echo } : { ok: true, values };
@@ -216,6 +266,7 @@ function parseField(field: FieldDefinition, input: string, ctx: ValidationContex
     case 'date': {
       if (!isValidDate(input)) return { error: { key: 'error.field.date' } };
       if (field.notFuture && input > ctx.today) return { error: { key: 'error.field.dateFuture' } };
+      if (field.notPast && input < ctx.today) return { error: { key: 'error.field.datePast' } };
       if (input < '1900-01-01') return { error: { key: 'error.field.date' } };
       return { value: input };
     }

@@ -6,6 +6,116 @@
 import type { PathwayDefinition } from '../domain/forms.js';
 
 const yesNo = ['yes', 'no'] as const;
+const score = ['0', '1', '2', '3'] as const;
+const working = ['yes', 'partly', 'no', 'tooEarly'] as const;
+
+/**
+ * The officers' forms for the Prevent pathway (DESIGN §3). Vulnerability
+ * factors follow the three dimensions of the Vulnerability Assessment
+ * Framework (engagement, intent, capability).
+ */
+const preventCaseForms: PathwayDefinition['caseForms'] = {
+  triage: {
+    id: 'triage',
+    fields: [
+      { id: 'outcome', kind: 'choice', required: true, choiceSet: 'triageOutcome', choices: ['no_further_action', 'signposted', 'channel', 'police_led', 'ct_policing'] },
+      { id: 'signpostedTo', kind: 'text', maxLength: 200, requiredWhen: { field: 'outcome', in: ['signposted'] } },
+      { id: 'rationale', kind: 'textarea', required: true, maxLength: 4000 },
+      { id: 'contactMade', kind: 'choice', required: true, choiceSet: 'yesNo', choices: yesNo },
+    ],
+  },
+  consent: {
+    id: 'consent',
+    fields: [
+      { id: 'status', kind: 'choice', required: true, choiceSet: 'consentStatus', choices: ['notSought', 'sought', 'given', 'refused', 'withdrawn'] },
+      { id: 'decidedOn', kind: 'date', required: true, notFuture: true },
+      { id: 'givenBy', kind: 'choice', choiceSet: 'consentBy', choices: ['person', 'parentCarer'], requiredWhenPersonUnder: 18 },
+      { id: 'parentCarerName', kind: 'text', maxLength: 120, requiredWhen: { field: 'givenBy', in: ['parentCarer'] } },
+      { id: 'note', kind: 'textarea', maxLength: 2000 },
+    ],
+  },
+  vulnerability: {
+    id: 'vulnerability',
+    fields: [
+      { id: 'assessedOn', kind: 'date', required: true, notFuture: true },
+      { id: 'engagement', kind: 'choice', required: true, choiceSet: 'score', choices: score },
+      {
+        id: 'engagementFactors',
+        kind: 'multichoice',
+        choiceSet: 'engagementFactor',
+        choices: ['injustice', 'identity', 'status', 'excitement', 'dominance', 'indoctrination', 'politicalMoral', 'opportunistic', 'familyFriends', 'transitional', 'groupInfluence', 'mentalHealth'],
+      },
+      { id: 'intent', kind: 'choice', required: true, choiceSet: 'score', choices: score },
+      {
+        id: 'intentFactors',
+        kind: 'multichoice',
+        choiceSet: 'intentFactor',
+        choices: ['overIdentification', 'usAndThem', 'dehumanisation', 'attitudesJustifyingOffending', 'harmfulMeans', 'harmfulObjectives'],
+      },
+      { id: 'capability', kind: 'choice', required: true, choiceSet: 'score', choices: score },
+      { id: 'capabilityFactors', kind: 'multichoice', choiceSet: 'capabilityFactor', choices: ['knowledgeSkills', 'accessNetworks', 'criminalHistory'] },
+      { id: 'notes', kind: 'textarea', maxLength: 4000 },
+    ],
+  },
+  intervention: {
+    id: 'intervention',
+    rules: [{ kind: 'dateOrder', fields: ['startOn', 'endOn'], messageKey: 'error.field.endBeforeStart' }],
+    fields: [
+      {
+        id: 'type',
+        kind: 'choice',
+        required: true,
+        choiceSet: 'interventionType',
+        choices: ['mentoring', 'mentalHealth', 'educationTraining', 'employment', 'housing', 'familySupport', 'diversion', 'other'],
+      },
+      { id: 'provider', kind: 'text', required: true, maxLength: 200 },
+      { id: 'startOn', kind: 'date', required: true },
+      { id: 'endOn', kind: 'date' },
+      { id: 'working', kind: 'choice', required: true, choiceSet: 'working', choices: working },
+      { id: 'note', kind: 'textarea', maxLength: 2000 },
+    ],
+  },
+  interventionReview: {
+    id: 'interventionReview',
+    fields: [
+      { id: 'working', kind: 'choice', required: true, choiceSet: 'working', choices: working },
+      { id: 'endOn', kind: 'date' },
+      { id: 'note', kind: 'textarea', required: true, maxLength: 2000 },
+    ],
+  },
+  action: {
+    id: 'action',
+    fields: [
+      { id: 'title', kind: 'text', required: true, maxLength: 200 },
+      { id: 'owner', kind: 'choice', required: true, dynamicChoices: 'officers' },
+      { id: 'dueOn', kind: 'date', required: true, notPast: true },
+    ],
+  },
+  actionComplete: { id: 'actionComplete', fields: [{ id: 'note', kind: 'textarea', required: true, maxLength: 2000 }] },
+  actionReassign: {
+    id: 'actionReassign',
+    fields: [
+      { id: 'owner', kind: 'choice', required: true, dynamicChoices: 'officers' },
+      { id: 'note', kind: 'textarea', maxLength: 2000 },
+    ],
+  },
+  note: { id: 'note', fields: [{ id: 'text', kind: 'textarea', required: true, maxLength: 4000 }] },
+  close: {
+    id: 'close',
+    fields: [
+      {
+        id: 'reason',
+        kind: 'choice',
+        required: true,
+        choiceSet: 'closeReason',
+        choices: ['riskReduced', 'supportCompleted', 'notAdopted', 'consentRefused', 'movedAway', 'other'],
+      },
+      { id: 'note', kind: 'textarea', required: true, maxLength: 4000 },
+    ],
+  },
+  /** Shown below the corrected entry's own form: why the record is being corrected. */
+  correction: { id: 'correction', fields: [{ id: 'correctionReason', kind: 'textarea', required: true, maxLength: 1000 }] },
+};
 
 export const preventPathway: PathwayDefinition = {
   id: 'prevent',
@@ -13,6 +123,10 @@ export const preventPathway: PathwayDefinition = {
   areaField: { step: 'aboutPerson', field: 'area' },
   ageFields: { step: 'aboutPerson', dateOfBirth: 'dateOfBirth', approximateAge: 'approximateAge' },
   referrerNameField: { step: 'aboutYou', field: 'referrerName' },
+  personNameFields: { step: 'aboutPerson', first: 'firstName', last: 'lastName' },
+  triageWorkingDays: 5,
+  channelReviewMonths: [6, 12],
+  caseForms: preventCaseForms,
   steps: [
     {
       id: 'danger',

@@ -15,7 +15,10 @@ import type { ViewContext } from '../../src/bot/views.js';
 import type { Draft } from '../../src/db/repositories/drafts.js';
 import type { Referral } from '../../src/db/repositories/referrals.js';
 import { escapeMarkdown } from '../../src/bot/cards.js';
-import type { Answers, FieldError } from '../../src/domain/forms.js';
+import { caseFormIds, type Answers, type FieldError } from '../../src/domain/forms.js';
+import type { CaseEntry } from '../../src/domain/case.js';
+import type { Case, CaseAction, Triage } from '../../src/db/repositories/cases.js';
+import { caseScreenCard } from '../../src/bot/case-views.js';
 
 const directory = parseDirectory(readFileSync(demoDirectoryFile, 'utf8'), 'demo');
 const v: ViewContext = { t: translator('en-GB'), directory, today: '2026-11-28' };
@@ -27,7 +30,7 @@ const answers: Answers = {
   consent: { personAware: 'no', personConsented: 'notAsked' },
 };
 const draft: Draft = { id: '6f1c1d8e-1b7a-4c1e-9c43-0a2b3c4d5e6f', ownerAadObjectId: 'x', pathway: 'prevent', currentStep: 'concern', answers, status: 'open', createdAt: new Date(), updatedAt: new Date() };
-const referral: Referral = { id: 'r', reference: 'PRV-2026-000042', pathway: 'prevent', draftId: draft.id, referrerAadObjectId: 'x', areaId: 'northgate', status: 'received', answers, submittedAt: new Date('2026-07-01T09:30:00Z') };
+const referral: Referral = { id: 'r', reference: 'PRV-2026-000042', pathway: 'prevent', draftId: draft.id, referrerAadObjectId: 'x', areaId: 'northgate', status: 'received', answers, submittedAt: new Date('2026-07-01T09:30:00Z'), triageDueOn: '2026-07-08' };
 const actor = directory.actor('00000000-0000-0000-0000-0000000000021', 'Megan');
 const errors: Record<string, FieldError> = { firstName: { key: 'error.field.required' }, approximateAge: { key: 'error.field.number', params: { min: 0, max: 120 } } };
 
@@ -50,8 +53,74 @@ const cards: Record<string, Record<string, unknown>> = {
   drafts: views.draftsCard(v, [draft], () => preventPathway),
   draftsEmpty: views.draftsCard(v, [], () => preventPathway),
   notice: views.noticeCard(v, { reference: 'PRV-2026-000042', areaId: 'northgate', submittedAt: '2026-07-01T09:30:00Z' }),
-  view: views.referralViewCard(v, preventPathway, referral),
+  statusNotice: views.statusNoticeCard(v, { reference: 'PRV-2026-000042', status: 'being_assessed' }),
+  ...officerCards(),
 };
+
+/** The officers' cards over one realistic case: triaged to Channel, with entries of every kind, a correction and open actions. */
+function officerCards(): Record<string, Record<string, unknown>> {
+  const at = (iso: string) => new Date(iso);
+  const megan = '00000000-0000-0000-0000-0000000000021';
+  const caseId = 'c0000000-0000-4000-8000-000000000001';
+  const intervention = 'e0000000-0000-4000-8000-000000000003';
+  const entry = (id: string, kind: CaseEntry['kind'], data: CaseEntry['data'], when: string, extra: Partial<CaseEntry> = {}): CaseEntry => ({
+    id,
+    kind,
+    subjectId: null,
+    correctsEntryId: null,
+    data,
+    authorAadObjectId: megan,
+    at: at(when),
+    ...extra,
+  });
+  const entries: CaseEntry[] = [
+    entry('e0000000-0000-4000-8000-000000000001', 'opened', { outcome: 'channel' }, '2026-07-03T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000002', 'consent', { status: 'given', decidedOn: '2026-07-04', givenBy: 'parentCarer', parentCarerName: 'Sam *Bloggs*' }, '2026-07-04T10:00:00Z'),
+    entry(intervention, 'intervention', { type: 'mentoring', provider: 'Mentor [Co](http://x)', startOn: '2026-07-10', working: 'tooEarly' }, '2026-07-10T10:00:00Z', { subjectId: intervention }),
+    entry('e0000000-0000-4000-8000-000000000004', 'vulnerability', { assessedOn: '2026-07-05', engagement: '2', intent: '1', capability: '1', engagementFactors: ['identity'] }, '2026-07-05T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000005', 'vulnerability', { assessedOn: '2026-09-05', engagement: '1', intent: '1', capability: '0' }, '2026-09-05T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000006', 'note', { text: 'Spoke to *school*' }, '2026-09-06T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000007', 'note', { text: 'Spoke to the school', correctionReason: 'Typo' }, '2026-09-07T10:00:00Z', { correctsEntryId: 'e0000000-0000-4000-8000-000000000006' }),
+    entry('e0000000-0000-4000-8000-000000000008', 'interventionReview', { working: 'yes', note: 'Engaging well' }, '2026-10-01T10:00:00Z', { subjectId: intervention }),
+    entry('e0000000-0000-4000-8000-000000000009', 'action', { title: 'Call mentor', owner: megan, dueOn: '2026-11-20' }, '2026-10-02T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000010', 'actionReassign', { owner: megan, from: '00000000-0000-0000-0000-0000000000023' }, '2026-10-03T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000011', 'actionComplete', { note: 'Done' }, '2026-10-04T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000012', 'closed', { reason: 'riskReduced', note: 'All good' }, '2026-10-05T10:00:00Z'),
+  ];
+  const theCase: Case = { id: caseId, referralId: referral.id, areaId: 'northgate', ownerAadObjectId: megan, kind: 'channel', status: 'open', openedAt: at('2026-07-03T10:00:00Z'), closedAt: null, lastActivityAt: at('2026-10-05T10:00:00Z') };
+  const triage: Triage = { id: 't', referralId: referral.id, outcome: 'channel', signpostedTo: null, rationale: 'Risk *present*', contactMade: true, assessedByAadObjectId: megan, assessedAt: at('2026-07-03T10:00:00Z') };
+  const actions: CaseAction[] = [
+    { id: 'a0000000-0000-4000-8000-000000000001', caseId, kind: 'officer', title: 'Call mentor', ownerAadObjectId: megan, dueOn: '2026-11-20', status: 'open', createdAt: at('2026-10-02T10:00:00Z'), completedAt: null },
+    { id: 'a0000000-0000-4000-8000-000000000002', caseId, kind: 'system', title: 'action.channelReview.6', ownerAadObjectId: megan, dueOn: '2027-04-05', status: 'open', createdAt: at('2026-10-05T10:00:00Z'), completedAt: null },
+  ];
+  const record = { referral, pathway: preventPathway, triage: undefined, case: undefined };
+  const caseRecord = { referral, pathway: preventPathway, triage, case: theCase };
+  const officers = [megan, '00000000-0000-0000-0000-0000000000023'];
+  const out: Record<string, Record<string, unknown>> = {
+    queue: caseScreenCard(v, { kind: 'queue', items: [{ id: 'r', reference: 'PRV-2026-000042', areaId: 'northgate', submittedAt: at('2026-11-20T09:00:00Z'), triageDueOn: '2026-11-27' }], total: 40 }),
+    queueEmpty: caseScreenCard(v, { kind: 'queue', items: [], total: 0 }),
+    cases: caseScreenCard(v, { kind: 'cases', items: [{ reference: 'PRV-2026-000042', kind: 'channel', openedAt: at('2026-07-03T10:00:00Z'), firstName: 'Jo', lastName: 'Bloggs', nextDueOn: '2026-12-01' }] }),
+    casesEmpty: caseScreenCard(v, { kind: 'cases', items: [] }),
+    referralUntriaged: caseScreenCard(v, { kind: 'referral', record, canTriage: true }),
+    referralTriaged: caseScreenCard(v, { kind: 'referral', record: caseRecord, canTriage: false, notice: { key: 'triage.already', params: { name: 'Megan', at: '2026-07-03T10:00:00Z' }, tone: 'attention' } }),
+    case: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, entries, openActions: actions }, notice: { key: 'case.saved.consent', tone: 'good' } }),
+    caseClosed: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, case: { ...theCase, status: 'closed' }, entries, openActions: actions } }),
+    chronology: caseScreenCard(v, {
+      kind: 'chronology',
+      record: caseRecord,
+      entries: [...entries].reverse(),
+      corrected: new Set(['e0000000-0000-4000-8000-000000000006']),
+      correctedAt: new Map([['e0000000-0000-4000-8000-000000000006', at('2026-09-06T10:00:00Z')]]),
+      page: 1,
+      pages: 3,
+    }),
+    correction: caseScreenCard(v, { kind: 'form', form: 'note', record: caseRecord, corrects: entries[5]!, values: { text: 'x' }, errors: { correctionReason: { key: 'error.field.required' } }, officers }),
+  };
+  for (const form of caseFormIds.filter((f) => f !== 'correction')) {
+    out[`form ${form}`] = caseScreenCard(v, { kind: 'form', form, record: form === 'triage' ? record : caseRecord, values: {}, errors: {}, officers, subjectId: 'a0000000-0000-4000-8000-000000000001' });
+  }
+  return out;
+}
 
 type Node = Record<string, unknown>;
 function walk(node: unknown, visit: (n: Node) => void): void {
@@ -100,8 +169,10 @@ describe.each(Object.entries(cards))('card %s', (_name, card) => {
 describe('the catalogue and the form agree', () => {
   it('has a label for every field, a title for every step, a label for every choice', () => {
     const missing: string[] = [];
-    for (const step of preventPathway.steps) {
-      if (!isMessageKey(`step.${step.id}.title`)) missing.push(`step.${step.id}.title`);
+    const caseForms = Object.values(preventPathway.caseForms);
+    for (const step of [...preventPathway.steps, ...caseForms]) {
+      const title = caseForms.includes(step) ? `form.${step.id === 'correction' ? 'correct' : step.id}.title` : `step.${step.id}.title`;
+      if (!isMessageKey(title)) missing.push(title);
       for (const f of step.fields) {
         if (!isMessageKey(`field.${step.id}.${f.id}.label`)) missing.push(`field.${step.id}.${f.id}.label`);
         for (const c of f.choices ?? []) if (!isMessageKey(`choice.${f.choiceSet}.${c}`)) missing.push(`choice.${f.choiceSet}.${c}`);
@@ -113,8 +184,10 @@ describe('the catalogue and the form agree', () => {
 
 describe('text a user typed', () => {
   it('cannot smuggle links or emphasis into a card', () => {
-    const text = JSON.stringify(cards.view);
+    const text = JSON.stringify(cards.referralUntriaged);
     expect(text).not.toContain('[a link](http://x)');
+    const caseText = JSON.stringify([cards.case, cards.chronology]);
+    for (const raw of ['[Co](http://x)', '*Bloggs*', '*school*', '*present*']) expect(caseText).not.toContain(raw);
     expect(escapeMarkdown('[a](b) *c* _d_\n- item\n1. one')).toBe('\\[a\\]\\(b\\) \\*c\\* \\_d\\_\n\\- item\n1\\. one');
   });
 

@@ -29,6 +29,7 @@ describe.each(testDatabases())('reference numbers on %s', (kind) => {
         areaId: 'northgate',
         answers: {},
         submittedAt: new Date(),
+        triageDueOn: '2031-01-08',
       }),
     );
 
@@ -49,7 +50,7 @@ describe.each(testDatabases())('reference numbers on %s', (kind) => {
     await submit(2031);
     await expect(
       handle.db.transaction(async (tx) => {
-        await insertNumberedReferral(tx, { id: randomUUID(), prefix: 'PRV', year: 2031, pathway: 'prevent', draftId: randomUUID(), referrerAadObjectId: 'x', areaId: 'a', answers: {}, submittedAt: new Date() });
+        await insertNumberedReferral(tx, { id: randomUUID(), prefix: 'PRV', year: 2031, pathway: 'prevent', draftId: randomUUID(), referrerAadObjectId: 'x', areaId: 'a', answers: {}, submittedAt: new Date(), triageDueOn: '2031-01-08' });
         throw new Error('abandon');
       }),
     ).rejects.toThrow('abandon');

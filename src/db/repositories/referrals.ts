@@ -16,6 +16,8 @@ export interface Referral {
   readonly status: ReferralStatus;
   readonly answers: Answers;
   readonly submittedAt: Date;
+  /** London date by which the gateway assessment is due. */
+  readonly triageDueOn: string;
 }
 
 const toReferral = (row: typeof referrals.$inferSelect): Referral => ({ ...row, answers: row.answers as Answers });
@@ -36,14 +38,14 @@ export async function insertNumberedReferral(
           insert into ${referenceCounters} (prefix, year, last) values (${r.prefix}, ${r.year}, 1)
           on conflict (prefix, year) do update set last = ${referenceCounters.last} + 1
           returning last)
-        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at)
+        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at, triage_due_on)
         select ${r.id}::uuid, ${r.prefix} || '-' || ${String(r.year)} || '-' || lpad(n.last::text, 6, '0'), ${r.pathway}, ${r.draftId}::uuid,
-               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz
+               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz, ${r.triageDueOn}::date
         from n
         returning reference, status`,
   );
   const row = rows[0]!;
-  return { id: r.id, reference: row.reference, status: row.status, pathway: r.pathway, draftId: r.draftId, referrerAadObjectId: r.referrerAadObjectId, areaId: r.areaId, answers: r.answers, submittedAt: r.submittedAt };
+  return { id: r.id, reference: row.reference, status: row.status, pathway: r.pathway, draftId: r.draftId, referrerAadObjectId: r.referrerAadObjectId, areaId: r.areaId, answers: r.answers, submittedAt: r.submittedAt, triageDueOn: r.triageDueOn };
 }
 
 export async function findReferralByDraft(db: DatabaseOrTransaction, draftId: string): Promise<Referral | undefined> {

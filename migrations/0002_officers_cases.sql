@@ -14,6 +14,7 @@ CREATE TABLE "case_actions" (
 --> statement-breakpoint
 CREATE TABLE "case_entries" (
 	"id" uuid PRIMARY KEY NOT NULL,
+	"seq" bigserial NOT NULL,
 	"case_id" uuid NOT NULL,
 	"kind" text NOT NULL,
 	"subject_id" uuid,
@@ -59,7 +60,7 @@ ALTER TABLE "triage_assessments" ADD CONSTRAINT "triage_assessments_referral_id_
 CREATE INDEX "case_actions_case_idx" ON "case_actions" USING btree ("case_id","status","due_on");--> statement-breakpoint
 CREATE INDEX "case_actions_due_idx" ON "case_actions" USING btree ("due_on") WHERE "case_actions"."status" = 'open';--> statement-breakpoint
 CREATE INDEX "case_actions_owner_idx" ON "case_actions" USING btree ("owner_aad_object_id","status","due_on");--> statement-breakpoint
-CREATE INDEX "case_entries_case_idx" ON "case_entries" USING btree ("case_id","at","id");--> statement-breakpoint
+CREATE INDEX "case_entries_case_idx" ON "case_entries" USING btree ("case_id","seq");--> statement-breakpoint
 CREATE UNIQUE INDEX "case_entries_corrects_uq" ON "case_entries" USING btree ("corrects_entry_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "cases_referral_uq" ON "cases" USING btree ("referral_id");--> statement-breakpoint
 CREATE INDEX "cases_owner_idx" ON "cases" USING btree ("owner_aad_object_id","status","opened_at");--> statement-breakpoint

@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  bigserial,
   boolean,
   check,
   date,
@@ -209,6 +210,8 @@ export const caseEntries = pgTable(
   'case_entries',
   {
     id: uuid('id').primaryKey(),
+    /** Order of writing: entries made in the same millisecond still have one order. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
     caseId: uuid('case_id')
       .notNull()
       .references(() => cases.id),
@@ -220,7 +223,7 @@ export const caseEntries = pgTable(
     at: utc('at').notNull(),
   },
   (t) => [
-    index('case_entries_case_idx').on(t.caseId, t.at, t.id),
+    index('case_entries_case_idx').on(t.caseId, t.seq),
     uniqueIndex('case_entries_corrects_uq').on(t.correctsEntryId),
   ],
 );

@@ -37,6 +37,7 @@ export const correctableKinds: readonly EntryKind[] = ['consent', 'vulnerability
 
 export const isEntryKind = (k: string): k is EntryKind => (entryKinds as readonly string[]).includes(k);
 
+/** A chronology entry. Lists of entries come oldest first, in the order they were written. */
 export interface CaseEntry {
   readonly id: string;
   readonly kind: EntryKind;
@@ -46,11 +47,6 @@ export interface CaseEntry {
   readonly data: StepAnswers;
   readonly authorAadObjectId: string;
   readonly at: Date;
-}
-
-/** Entries newest first, as the chronology shows them. */
-export function newestFirst<T extends { at: Date; id: string }>(entries: readonly T[]): T[] {
-  return [...entries].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
 }
 
 /** The entries in force: every entry not replaced by a correction. */

@@ -16,6 +16,7 @@ export function cardText(card: Card): string {
   const out: string[] = [];
   walk(card, (n) => {
     if (n.type === 'TextBlock' && typeof n.text === 'string') out.push(n.text);
+    if (n.type === 'FactSet' && Array.isArray(n.facts)) for (const f of n.facts as Node[]) out.push(`${String(f.title)}: ${String(f.value)}`);
     if (typeof n.label === 'string') out.push(n.label);
     if (typeof n.title === 'string' && typeof n.type === 'string' && String(n.type).startsWith('Action.')) out.push(`[${n.title}]`);
   });

@@ -153,10 +153,10 @@ export async function insertEntries(db: DatabaseOrTransaction, entries: readonly
   await db.insert(caseEntries).values([...entries]);
 }
 
-const toEntry = (row: typeof caseEntries.$inferSelect): CaseEntry => ({ ...row, kind: row.kind as EntryKind, data: row.data as StepAnswers });
+const toEntry = ({ seq: _seq, ...row }: typeof caseEntries.$inferSelect): CaseEntry => ({ ...row, kind: row.kind as EntryKind, data: row.data as StepAnswers });
 
 export async function listEntries(db: DatabaseOrTransaction, caseId: string): Promise<CaseEntry[]> {
-  const rows = await db.select().from(caseEntries).where(eq(caseEntries.caseId, caseId)).orderBy(asc(caseEntries.at), asc(caseEntries.id));
+  const rows = await db.select().from(caseEntries).where(eq(caseEntries.caseId, caseId)).orderBy(asc(caseEntries.seq));
   return rows.map(toEntry);
 }
 
@@ -197,7 +197,7 @@ export async function listEntriesPage(db: DatabaseOrTransaction, caseId: string,
     .select({ entry: caseEntries, total: sql<number>`count(*) over ()::int` })
     .from(caseEntries)
     .where(eq(caseEntries.caseId, caseId))
-    .orderBy(desc(caseEntries.at), desc(caseEntries.id))
+    .orderBy(desc(caseEntries.seq))
     .limit(limit)
     .offset(offset);
   if (rows.length === 0 && offset > 0) {

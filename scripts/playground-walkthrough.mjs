@@ -23,7 +23,9 @@
  *      consent → Check and submit (declaration, Submit referral) → "Referral received" with a
  *      PRV-YYYY-NNNNNN reference → My referrals; then refer → Yes → "Call 999 now" → Continue
  *      the referral → Save and finish later → drafts → Continue; help.
- *   C. Megan again: waits briefly for the new-referral notice, then `case <reference>`.
+ *   C. Megan again: waits briefly for the new-referral notice, then `queue`, `case <reference>`,
+ *      records the gateway assessment (Channel), two vulnerability assessments (the trend),
+ *      an action for Isaiah, and reads the chronology.
  * Writes summary.json (each step's card text, the playground's activity log, checks, the bot's
  * warnings) and, with --start, dev.log (bot and playground output). Exits non-zero if a step or
  * a check fails (known playground bugs are reported but not fatal).
@@ -441,9 +443,52 @@ async function officerAfterReferral() {
   if (notice) await shot('officer-notice');
   else log('no new-referral notice reached Megan (see summary.botWarnings for why)');
   if (!summary.reference) return;
+  await say('queue');
+  await waitForCard('Waiting for triage');
+  await shot('officer-queue');
   await say(`case ${summary.reference}`);
-  await waitForCard(`Referral ${summary.reference}`);
+  let card = await waitForCard(`Referral ${summary.reference}`);
   await shot('officer-case-view');
+
+  // The gateway assessment: Channel opens a case owned by Megan.
+  await press(card, 'Record gateway assessment');
+  card = await waitForCard(`Gateway assessment for ${summary.reference}`);
+  await setField(card, 'Outcome', 'Referred to the Channel panel');
+  await setField(card, 'Rationale', 'Sustained engagement with extreme right-wing material and talk of violence; meets the threshold for the Channel panel.');
+  await setField(card, 'Has contact been made with the person?', 'Yes');
+  await shot('officer-triage-form');
+  await press(card, 'Save');
+  card = await waitForCard(`Case ${summary.reference}`);
+  await shot('officer-case-opened');
+
+  // Two vulnerability assessments: the card shows the trend.
+  for (const [date, e, i, c] of [['2026-11-02', '1 – low', '1 – low', '0 – none'], ['2026-11-20', '2 – moderate', '1 – low', '1 – low']]) {
+    await press(card, 'Record vulnerability');
+    card = await waitForCard('Record a vulnerability assessment');
+    await setField(card, 'Date assessed', date);
+    await setField(card, 'Engagement with a group, cause or ideology', e);
+    await setField(card, 'Intent to cause harm', i);
+    await setField(card, 'Capability to cause harm', c);
+    await setField(card, 'Engagement factors (optional)', ['Need for identity, meaning and belonging', 'Group influence and control']);
+    if (date === '2026-11-20') await shot('officer-vulnerability-form');
+    await press(card, 'Save');
+    card = await waitForCard(`Case ${summary.reference}`);
+  }
+  const caseText = await shot('officer-case-trend');
+  check(caseText.includes('Trend: rising'), 'case card shows a rising trend after 1 → 4');
+
+  // An action for Isaiah, then the chronology.
+  await press(card, 'Add action');
+  card = await waitForCard('Add an action');
+  await setField(card, 'What needs doing', 'Home visit with the family');
+  await setField(card, 'Owner', 'Isaiah Langer');
+  await setField(card, 'Due date', '2027-01-15');
+  await press(card, 'Save');
+  card = await waitForCard(`Case ${summary.reference}`);
+  await shot('officer-case-action');
+  await press(card, 'Chronology');
+  await waitForCard(`Chronology of case ${summary.reference}`);
+  await shot('officer-chronology');
 }
 
 // ---------- main ----------

@@ -20,7 +20,7 @@ import {
 } from '../domain/case.js';
 import { validateStep, type CaseFormId, type FieldError, type PathwayDefinition, type StepAnswers, type ValidationContext } from '../domain/forms.js';
 import type { ReferralStatus } from '../domain/referral.js';
-import { pathways } from '../forms/prevent.js';
+import { pathways, preventPathway } from '../forms/prevent.js';
 import { appendAudit, type NewAuditEntry } from '../db/repositories/audit.js';
 import * as referralsRepo from '../db/repositories/referrals.js';
 import type { Referral } from '../db/repositories/referrals.js';
@@ -167,7 +167,8 @@ export async function listQueue(deps: AppDeps, actor: Actor): Promise<CaseScreen
 /** `cases`: the open cases the actor owns. */
 export async function listMyCases(deps: AppDeps, actor: Actor): Promise<CaseScreen> {
   await assertCaseWorker(deps, actor, 'cases.view', 'owner', actor.aadObjectId);
-  const items = await casesRepo.listOpenCasesOwnedBy(deps.db, actor.aadObjectId, pathways.prevent!.personNameFields.step, CASES_PAGE);
+  // Prevent is the only pathway so far; a second one brings its own name fields (and a pathway column on the list).
+  const items = await casesRepo.listOpenCasesOwnedBy(deps.db, actor.aadObjectId, preventPathway.personNameFields, CASES_PAGE);
   await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'cases.view', entityType: 'owner', entityId: actor.aadObjectId }]);
   return { kind: 'cases', items };
 }

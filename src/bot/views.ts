@@ -254,6 +254,8 @@ export function welcomeCard(v: ViewContext): Card {
   ]);
 }
 
+const isCaseRole = (actor: Actor): boolean => actor.roles.includes('officer') || actor.roles.includes('supervisor');
+
 export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Card {
   const lines = [
     ...(unknownText !== undefined ? [v.t('help.unknown', { text: escapeMarkdown(unknownText.slice(0, 60)) })] : []),
@@ -261,11 +263,24 @@ export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Ca
     `**refer** — ${v.t('help.cmd.refer')}`,
     `**drafts** — ${v.t('help.cmd.drafts')}`,
     `**my referrals** — ${v.t('help.cmd.myReferrals')}`,
-    ...(actor.roles.includes('officer') || actor.roles.includes('supervisor') ? [`**case PRV-2026-000042** — ${v.t('help.cmd.case')}`] : []),
+    ...(isCaseRole(actor)
+      ? [
+          `**${v.t('help.officers')}**`,
+          `**queue** — ${v.t('help.cmd.queue')}`,
+          `**cases** — ${v.t('help.cmd.cases')}`,
+          `**case PRV-2026-000042** — ${v.t('help.cmd.case')}`,
+        ]
+      : []),
     `**whoami** — ${v.t('help.cmd.whoami')}`,
     `**help** — ${v.t('help.cmd.help')}`,
   ];
   return messageCard(v.t('help.title'), lines, [
+    ...(isCaseRole(actor)
+      ? [
+          { title: v.t('officer.queue'), command: 'queue' },
+          { title: v.t('officer.cases'), command: 'cases' },
+        ]
+      : []),
     { title: v.t('welcome.refer'), command: 'refer' },
     { title: v.t('welcome.drafts'), command: 'drafts' },
     { title: v.t('welcome.myReferrals'), command: 'my referrals' },

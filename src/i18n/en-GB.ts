@@ -21,7 +21,7 @@ export const enGB = {
   'help.cmd.myReferrals': 'See the referrals you made and their status',
   'help.cmd.whoami': 'See who I think you are and what you may do',
   'help.cmd.help': 'Show this list',
-  'help.cmd.case': 'Open a referral by its reference (officers)',
+  'help.cmd.case': 'Open a referral or case by its reference',
 
   // whoami
   'whoami.title': 'Who you are',
@@ -398,7 +398,7 @@ export const enGB = {
   'case.vulnerability': 'Vulnerability',
   'case.vulnerabilityNone': 'No assessment recorded yet.',
   'case.scores': 'Engagement {engagement} · intent {intent} · capability {capability} (total {total} of 9), assessed {date}',
-  'case.historyLine': '{date}: {engagement} · {intent} · {capability} = {total}',
+  'case.historyLine': '{date}: engagement {engagement}, intent {intent}, capability {capability} — total {total}',
   'case.trend.first': 'Trend: first assessment',
   'case.trend.rising': 'Trend: rising ▲ (total {previous} → {latest})',
   'case.trend.stable': 'Trend: stable ● (total {previous} → {latest})',

@@ -114,7 +114,7 @@ export interface CaseListItem {
 export async function listOpenCasesOwnedBy(
   db: DatabaseOrTransaction,
   owner: string,
-  nameStep: string,
+  name: { readonly step: string; readonly first: string; readonly last: string },
   limit: number,
 ): Promise<CaseListItem[]> {
   return db
@@ -122,8 +122,8 @@ export async function listOpenCasesOwnedBy(
       reference: referrals.reference,
       kind: cases.kind,
       openedAt: cases.openedAt,
-      firstName: sql<string | null>`${referrals.answers} -> ${nameStep} ->> 'firstName'`,
-      lastName: sql<string | null>`${referrals.answers} -> ${nameStep} ->> 'lastName'`,
+      firstName: sql<string | null>`${referrals.answers} -> ${name.step} ->> ${name.first}`,
+      lastName: sql<string | null>`${referrals.answers} -> ${name.step} ->> ${name.last}`,
       nextDueOn: sql<string | null>`(select min(${caseActions.dueOn})::text from ${caseActions} where ${caseActions.caseId} = ${cases.id} and ${caseActions.status} = 'open')`,
     })
     .from(cases)

@@ -327,7 +327,7 @@ async function resolveSubject(db: DatabaseOrTransaction, record: CaseRecord & { 
   if (form === 'actionComplete' || form === 'actionReassign') {
     const action = subjectId ? await casesRepo.findAction(db, record.case.id, subjectId) : undefined;
     if (!action) throw new DomainError('not_found');
-    if (action.status !== 'open') throw new DomainError('conflict', 'action not open', { what: 'action' });
+    if (action.status !== 'open') throw new StaleForm({ key: 'case.conflict.actionNotOpen', tone: 'attention' });
     return { action };
   }
   if (form === 'interventionReview') {
@@ -340,30 +340,57 @@ async function resolveSubject(db: DatabaseOrTransaction, record: CaseRecord & { 
 }
 
 function assertFormAllowed(record: CaseRecord & { case: Case }, form: CaseForm): void {
-  if (record.case.status === 'closed' && !formsOnClosedCase.includes(form)) throw new DomainError('case_closed');
+  if (record.case.status !== 'closed' || formsOnClosedCase.includes(form)) return;
+  // A Close pressed on a card that someone else's Close has overtaken.
+  if (form === 'close') throw new StaleForm({ key: 'case.conflict.closed', tone: 'attention' });
+  throw new DomainError('case_closed');
+}
+
+/**
+ * The card was overtaken by someone else's change (the action was completed,
+ * the entry corrected, the case closed): show the case as it is now, saying
+ * so, rather than an error that invites trying again.
+ */
+class StaleForm extends Error {
+  constructor(readonly notice: Notice) {
+    super(notice.key);
+  }
+}
+
+async function orCurrentCase(deps: AppDeps, actor: Actor, record: CaseRecord & { case: Case }, fn: () => Promise<CaseScreen>): Promise<CaseScreen> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof StaleForm) return caseSummaryScreen(deps, actor, record, e.notice);
+    throw e;
+  }
 }
 
 /** Shows one of the case's forms (Update consent, Add action, Complete…), empty or with the action's current owner. */
 export async function showCaseForm(deps: AppDeps, actor: Actor, reference: string, form: CaseForm, subjectId: string | undefined): Promise<CaseScreen> {
   const record = await loadRecord(deps, actor, reference, `case.${form}`);
   requireCase(record);
-  assertFormAllowed(record, form);
-  const subject = await resolveSubject(deps.db, record, form, subjectId);
-  const values: Record<string, string> = {};
-  if (form === 'actionReassign' && subject.action) values.owner = subject.action.ownerAadObjectId;
-  if (form === 'action') values.owner = actor.aadObjectId;
-  if (form === 'interventionReview' && subject.intervention) values.working = String(subject.intervention.data.working ?? '');
-  return formScreen(deps, record, form, { values, ...(subjectId ? { subjectId } : {}) });
+  return orCurrentCase(deps, actor, record, async () => {
+    assertFormAllowed(record, form);
+    const subject = await resolveSubject(deps.db, record, form, subjectId);
+    const values: Record<string, string> = {};
+    if (form === 'actionReassign' && subject.action) values.owner = subject.action.ownerAadObjectId;
+    if (form === 'action') values.owner = actor.aadObjectId;
+    if (form === 'interventionReview' && subject.intervention) values.working = String(subject.intervention.data.working ?? '');
+    return formScreen(deps, record, form, { values, ...(subjectId ? { subjectId } : {}) });
+  });
 }
 
 /** Shows the form of an entry to correct, filled with what it says now. */
 export async function showCorrection(deps: AppDeps, actor: Actor, reference: string, entryId: string): Promise<CaseScreen> {
   const record = await loadRecord(deps, actor, reference, 'case.correct');
   requireCase(record);
-  const target = await correctableEntry(deps.db, record, entryId);
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(target.data)) values[k] = Array.isArray(v) ? v.join(',') : String(v);
-  return formScreen(deps, record, target.kind as CaseFormId, { values, corrects: target });
+  return orCurrentCase(deps, actor, record, async () => {
+    const target = await correctableEntry(deps.db, record, entryId);
+    const values: Record<string, string> = {};
+    for (const [k, v] of Object.entries(target.data)) values[k] = Array.isArray(v) ? v.join(',') : String(v);
+    return formScreen(deps, record, target.kind as CaseFormId, { values, corrects: target });
+  });
 }
 
 async function correctableEntry(db: DatabaseOrTransaction, record: CaseRecord & { case: Case }, entryId: string): Promise<CaseEntry> {
@@ -371,7 +398,7 @@ async function correctableEntry(db: DatabaseOrTransaction, record: CaseRecord & 
   if (!target || !correctableKinds.includes(target.kind)) throw new DomainError('not_found');
   // A closed case's record stands; only its notes may still be corrected.
   if (record.case.status === 'closed' && target.kind !== 'note') throw new DomainError('case_closed');
-  if (await casesRepo.isCorrected(db, target.id)) throw new DomainError('conflict', 'already corrected', { what: 'entry' });
+  if (await casesRepo.isCorrected(db, target.id)) throw new StaleForm({ key: 'case.conflict.corrected', tone: 'attention' });
   return target;
 }
 
@@ -386,6 +413,10 @@ export interface CaseFormInput {
 export async function submitCaseForm(deps: AppDeps, actor: Actor, reference: string, input: CaseFormInput): Promise<CaseScreen> {
   const record = await loadRecord(deps, actor, reference, `case.${input.form}`);
   requireCase(record);
+  return orCurrentCase(deps, actor, record, () => saveCaseForm(deps, actor, reference, record, input));
+}
+
+async function saveCaseForm(deps: AppDeps, actor: Actor, reference: string, record: CaseRecord & { case: Case }, input: CaseFormInput): Promise<CaseScreen> {
   const c = record.case;
   const pathway = record.pathway;
 

@@ -11,7 +11,9 @@ export async function press(user: TeamsUser, card: Card, title: string | RegExp,
 
 /** Opens a reference with the `case` command and returns the card. */
 export async function openCase(user: TeamsUser, reference: string): Promise<Card> {
-  const [card] = await user.say(`case ${reference}`);
+  // A proactive notice may land in the chat at the same moment: take the reply about this reference.
+  const cards = await user.say(`case ${reference}`);
+  const card = cards.find((c) => new RegExp(`^(Referral|Case) ${reference}$`, 'm').test(cardText(c))) ?? cards.at(-1);
   if (!card) throw new Error('no reply to case command');
   return card;
 }

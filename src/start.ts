@@ -10,12 +10,17 @@ import { createBot, proactiveSender } from './bot/app.js';
 import { createHttpServer } from './http/server.js';
 import { OutboxDeliverer } from './notify/deliverer.js';
 import type { AppDeps } from './app/context.js';
+import { PeriodicJob } from './notify/periodic.js';
+import { runReminderSweep, type SweepResult } from './app/reminders.js';
+import { recipientUnreachable } from './app/conversations.js';
 
 export interface RunningService {
   readonly url: string;
   readonly server: Server;
   readonly database: DatabaseHandle;
   readonly deliverer: OutboxDeliverer;
+  /** The reminder sweep (tests run it by hand with `runOnce`). */
+  readonly sweeper: PeriodicJob<SweepResult>;
   readonly deps: AppDeps;
   /** Stops taking requests, finishes in-flight ones, stops delivery, closes the database. */
   close(): Promise<void>;
@@ -28,7 +33,7 @@ export interface StartOptions {
   readonly database?: DatabaseHandle | Promise<DatabaseHandle>;
   /** Close the given database on close() (default: only a database this function opened). */
   readonly ownsDatabase?: boolean;
-  /** Leave the outbox poller off (tests drive delivery themselves). */
+  /** Leave the outbox poller and the reminder sweep off (tests drive them themselves). */
   readonly deliveryPolling?: boolean;
 }
 
@@ -48,7 +53,21 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     log,
     messagesQueued: () => deliverer?.kick(),
   };
-  deliverer = new OutboxDeliverer({ db: database.db, send: proactiveSender({ adapter, botAppId, deps }), log, now: deps.now, pollMs: config.outboxPollMs });
+  deliverer = new OutboxDeliverer({
+    db: database.db,
+    send: proactiveSender({ adapter, botAppId, deps }),
+    log,
+    now: deps.now,
+    pollMs: config.outboxPollMs,
+    appShare: 1 / config.instances,
+    onUnreachable: (aad, reason, kind) => recipientUnreachable(deps, aad, reason, kind),
+  });
+  const sweeper = new PeriodicJob({
+    name: 'reminder sweep',
+    everyMs: config.reminderSweepMs,
+    run: () => runReminderSweep(deps, { escalateAfterWorkingDays: config.escalateAfterWorkingDays }),
+    log,
+  });
 
   const bot = createBot({ deps, adapter, storage: new BotStateStore(database.db), botAppId });
   adapter.onTurnError = async (_context, err) => {
@@ -76,7 +95,10 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  if (opts.deliveryPolling !== false) deliverer.start();
+  if (opts.deliveryPolling !== false) {
+    deliverer.start();
+    sweeper.start();
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 
@@ -85,12 +107,14 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     server,
     database,
     deliverer,
+    sweeper,
     deps,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await sweeper.stop();
       await deliverer.stop();
       if (ownsDatabase) await database.close();
     },

@@ -17,6 +17,8 @@ import * as wizard from '../app/wizard.js';
 import { listMyReferrals } from '../app/referrals.js';
 import * as cases from '../app/cases.js';
 import { caseScreenCard } from './case-views.js';
+import * as reminders from '../app/reminders.js';
+import { actionIdsOf, dueCard, notificationCard, settingsCard } from './notifications.js';
 import { rememberConversation } from '../app/conversations.js';
 import { parseCommand } from './commands.js';
 import { parseReference } from '../domain/referral.js';
@@ -26,8 +28,6 @@ import {
   errorCard,
   helpCard,
   myReferralsCard,
-  noticeCard,
-  statusNoticeCard,
   welcomeCard,
   whoamiCard,
   wizardCard,
@@ -66,6 +66,8 @@ const actionSchemas = {
   'case.submit': z.object({ reference, form: z.string().refine(cases.isCaseForm), subject: id.optional(), corrects: id.optional() }).passthrough(),
   'case.correct': z.object({ reference, entry: id }).passthrough(),
   'case.chronology': z.object({ reference, page: z.string().regex(/^\d{1,4}$/) }).passthrough(),
+  'due.list': z.object({}).passthrough(),
+  'settings.save': z.object({ reminderMode: z.enum(['immediate', 'digest']) }).passthrough(),
 } as const;
 type Verb = keyof typeof actionSchemas;
 const isVerb = (v: unknown): v is Verb => typeof v === 'string' && Object.prototype.hasOwnProperty.call(actionSchemas, v);
@@ -154,6 +156,10 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return caseScreenCard(v, await cases.listQueue(deps, actor));
         case 'cases':
           return caseScreenCard(v, await cases.listMyCases(deps, actor));
+        case 'due':
+          return dueCard(v, await reminders.listDue(deps, actor));
+        case 'settings':
+          return settingsCard(v, await reminders.getReminderMode(deps, actor.aadObjectId));
         case 'unknown':
           return helpCard(v, actor, cmd.text);
       }
@@ -221,6 +227,13 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return caseScreenCard(v, await cases.showCorrection(deps, actor, data.reference!, data.entry!));
         case 'case.chronology':
           return caseScreenCard(v, await cases.chronology(deps, actor, data.reference!, Number(data.page)));
+        case 'due.list':
+          return dueCard(v, await reminders.listDue(deps, actor));
+        case 'settings.save': {
+          const mode = (data as { reminderMode: 'immediate' | 'digest' }).reminderMode;
+          await reminders.setReminderMode(deps, actor.aadObjectId, mode);
+          return settingsCard(v, mode, true);
+        }
       }
     });
 
@@ -280,18 +293,16 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
       directory: o.deps.directory,
       today: londonDate(o.deps.now()),
     };
-    let card: Card;
-    switch (message.kind) {
-      case 'referral.new':
-        card = noticeCard(v, message.payload as { reference: string; areaId: string; submittedAt: string });
-        break;
-      case 'referral.status':
-        card = statusNoticeCard(v, message.payload as { reference: string; status: string });
-        break;
-      default:
-        // A kind this version cannot render: fail it visibly rather than send nonsense.
-        throw new DeliveryError(`no card for message kind ${message.kind}`, 400);
+    const ids = actionIdsOf(message.kind, message.payload);
+    const actions = ids.length > 0 ? await reminders.actionsForReminders(o.deps, ids) : new Map();
+    let card: Card | undefined;
+    try {
+      card = notificationCard(v, message.kind, message.payload, actions);
+    } catch (err) {
+      // A kind this version cannot render: fail it visibly rather than send nonsense.
+      throw new DeliveryError((err as Error).message, 400);
     }
+    if (!card) return 'skipped';
     // The adapter hands errors inside the callback to onTurnError (which only logs), so the
     // callback keeps its own failure and we rethrow it: the outbox must see a 403 or a 429.
     let failure: unknown;
@@ -309,5 +320,6 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
       const retryAfter = Number(e.response?.headers?.get?.('retry-after'));
       throw new DeliveryError((err as Error).message, e.statusCode, Number.isFinite(retryAfter) ? retryAfter : undefined);
     }
+    return 'sent';
   };
 }

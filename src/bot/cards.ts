@@ -323,6 +323,26 @@ export interface ReferralNoticeCard {
   readonly submitData: ActionData;
 }
 
+/** cards/reminder.json: a reminder, a digest, or the `due` list. */
+export interface ReminderCard {
+  readonly title: string;
+  readonly titleColor: 'Default' | 'Attention' | 'Warning';
+  readonly lines: ReadonlyArray<{ readonly text: string }>;
+  readonly items: ReadonlyArray<{ readonly heading: string; readonly detail: string; readonly color: 'Default' | 'Attention' | 'Warning'; readonly buttons: readonly ButtonView[] }>;
+  readonly buttons: readonly ButtonView[];
+}
+
+/** cards/settings.json */
+export interface SettingsCard {
+  readonly t: { readonly save: string };
+  readonly title: string;
+  readonly notice: NoticeView;
+  readonly intro: string;
+  readonly label: string;
+  readonly value: string;
+  readonly choices: readonly ChoiceView[];
+}
+
 interface CardData {
   'referral-step': ReferralStepCard;
   'referral-review': ReferralReviewCard;
@@ -338,6 +358,8 @@ interface CardData {
   case: CaseCard;
   'case-form': CaseFormCard;
   chronology: ChronologyCard;
+  reminder: ReminderCard;
+  settings: SettingsCard;
 }
 
 export type CardName = keyof CardData;
@@ -356,6 +378,8 @@ export const cardNames: readonly CardName[] = [
   'case',
   'case-form',
   'chronology',
+  'reminder',
+  'settings',
 ];
 
 const templates = new Map<CardName, ACData.Template>(

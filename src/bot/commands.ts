@@ -2,7 +2,7 @@
 import { parseReference } from '../domain/referral.js';
 
 export type Command =
-  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' }
+  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' | 'due' | 'settings' }
   | { readonly name: 'case'; readonly reference: string }
   | { readonly name: 'unknown'; readonly text: string };
 
@@ -35,6 +35,10 @@ export function parseCommand(raw: string | undefined): Command {
     case 'cases':
     case 'my cases':
       return { name: 'cases' };
+    case 'due':
+      return { name: 'due' };
+    case 'settings':
+      return { name: 'settings' };
   }
   const m = /^case\s+(\S+)$/i.exec(text);
   if (m) {

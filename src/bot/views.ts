@@ -268,9 +268,11 @@ export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Ca
           `**${v.t('help.officers')}**`,
           `**queue** — ${v.t('help.cmd.queue')}`,
           `**cases** — ${v.t('help.cmd.cases')}`,
+          `**due** — ${v.t('help.cmd.due')}`,
           `**case PRV-2026-000042** — ${v.t('help.cmd.case')}`,
         ]
       : []),
+    `**settings** — ${v.t('help.cmd.settings')}`,
     `**whoami** — ${v.t('help.cmd.whoami')}`,
     `**help** — ${v.t('help.cmd.help')}`,
   ];

@@ -15,6 +15,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -54,7 +55,20 @@ export const conversationRefs = pgTable('conversation_refs', {
   aadObjectId: text('aad_object_id').primaryKey(),
   reference: jsonb('reference').notNull(),
   updatedAt: utc('updated_at').notNull().defaultNow(),
+  /** Set when Teams answered 403/404 (app removed or blocked): no more sends until the user talks to the bot again. */
+  unreachableSince: utc('unreachable_since'),
 });
+
+/** Per-user choices: reminders now, or gathered into one 08:00 digest. */
+export const userSettings = pgTable(
+  'user_settings',
+  {
+    aadObjectId: text('aad_object_id').primaryKey(),
+    reminderMode: text('reminder_mode', { enum: ['immediate', 'digest'] }).notNull().default('immediate'),
+    updatedAt: utc('updated_at').notNull(),
+  },
+  (t) => [check('user_settings_mode_check', sql`${t.reminderMode} in ('immediate', 'digest')`)],
+);
 
 export const drafts = pgTable(
   'drafts',
@@ -89,6 +103,8 @@ export const referrals = pgTable(
     submittedAt: utc('submitted_at').notNull(),
     /** The gateway assessment is due by this London date (working days set by the pathway). */
     triageDueOn: date('triage_due_on', { mode: 'string' }).notNull(),
+    /** Triage reminders queued so far: 0 none, 1 due today, 2 overdue (officers and supervisors told). */
+    triageReminderStage: smallint('triage_reminder_stage').notNull().default(0),
   },
   (t) => [
     uniqueIndex('referrals_reference_uq').on(t.reference),
@@ -96,6 +112,8 @@ export const referrals = pgTable(
     index('referrals_referrer_idx').on(t.referrerAadObjectId, t.submittedAt),
     // The triage queue: an area's untriaged referrals, oldest first.
     index('referrals_area_idx').on(t.areaId, t.status, t.submittedAt),
+    // The reminder sweep: untriaged referrals still owed a reminder, by due date.
+    index('referrals_triage_remind_idx').on(t.triageDueOn).where(sql`${t.status} = 'received' and ${t.triageReminderStage} < 2`),
     check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),
     check('referrals_reference_format', sql`${t.reference} ~ '^[A-Z]{2,5}-[0-9]{4}-[0-9]{4,6}$'`),
   ],
@@ -130,7 +148,11 @@ export const outbox = pgTable(
     kind: text('kind').notNull(),
     recipientAadObjectId: text('recipient_aad_object_id').notNull(),
     payload: jsonb('payload').notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'sent', 'unreachable', 'failed'] })
+    /**
+     * `held`: waiting for the recipient's 08:00 digest (at next_attempt_at); `digested`: sent inside a
+     * digest; `skipped`: nothing left to say when its turn came (the action was already done).
+     */
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'unreachable', 'failed', 'skipped', 'held', 'digested'] })
       .notNull()
       .default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -142,6 +164,7 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_key_uq').on(t.key),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
+    index('outbox_held_idx').on(t.nextAttemptAt, t.recipientAadObjectId).where(sql`${t.status} = 'held'`),
   ],
 );
 
@@ -247,12 +270,16 @@ export const caseActions = pgTable(
     /** A London calendar date, not an instant. */
     dueOn: date('due_on', { mode: 'string' }).notNull(),
     status: text('status', { enum: ['open', 'done'] }).notNull().default('open'),
+    /** Reminders queued so far: 0 none, 1 due tomorrow, 2 due today, 3 overdue, 4 escalated to the supervisor. */
+    reminderStage: smallint('reminder_stage').notNull().default(0),
     createdAt: utc('created_at').notNull(),
     completedAt: utc('completed_at'),
   },
   (t) => [
     index('case_actions_case_idx').on(t.caseId, t.status, t.dueOn),
-    index('case_actions_due_idx').on(t.dueOn).where(sql`${t.status} = 'open'`),
+    // The reminder sweep reads only actions still owed a reminder, so its cost follows
+    // the number due, not the number open.
+    index('case_actions_remind_idx').on(t.dueOn).where(sql`${t.status} = 'open' and ${t.reminderStage} < 4`),
     index('case_actions_owner_idx').on(t.ownerAadObjectId, t.status, t.dueOn),
     check('case_actions_status_check', sql`${t.status} in ('open', 'done')`),
     check('case_actions_kind_check', sql`${t.kind} in ('officer', 'system')`),

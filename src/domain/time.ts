@@ -21,3 +21,28 @@ export function formatLondonDateTime(instant: Date): string {
 export function formatLondonDate(instant: Date): string {
   return shownDate.format(instant);
 }
+
+const offsetFormat = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, timeZoneName: 'longOffset' });
+
+/** London's offset from UTC at an instant, in minutes (0 in winter, 60 in summer). */
+function londonOffsetMinutes(instant: Date): number {
+  const name = offsetFormat.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/** The instant of a London wall-clock time on a London date (`date` YYYY-MM-DD, `hour` 0–23). */
+export function londonInstant(date: string, hour: number): Date {
+  const guess = new Date(`${date}T${String(hour).padStart(2, '0')}:00:00Z`);
+  // Try the offset at the guess, then correct once: right on both sides of a clock change.
+  const first = new Date(guess.getTime() - londonOffsetMinutes(guess) * 60_000);
+  return new Date(guess.getTime() - londonOffsetMinutes(first) * 60_000);
+}
+
+/** The next London `hour`:00 strictly after `now` (the morning digest). */
+export function nextLondonHour(now: Date, hour: number): Date {
+  const today = londonInstant(londonDate(now), hour);
+  if (today.getTime() > now.getTime()) return today;
+  const tomorrow = new Date(now.getTime() + 24 * 3600_000);
+  return londonInstant(londonDate(tomorrow), hour);
+}

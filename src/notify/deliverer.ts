@@ -6,8 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { claimDueMessages, markFinal, markRetry, markSent, type ClaimedMessage } from '../db/repositories/outbox.js';
-import { getConversationRefs, type StoredConversationRef } from '../db/repositories/conversation-refs.js';
+import { claimDueMessages, markDeferred, markFinal, markRetry, markSent, type ClaimedMessage } from '../db/repositories/outbox.js';
+import { getConversationRefs, type ConversationTarget, type StoredConversationRef } from '../db/repositories/conversation-refs.js';
+import { SlidingWindowLimiter, TEAMS_PER_APP, TEAMS_PER_CONVERSATION, shareOf } from './rate-limit.js';
 
 /** What the transport reports when a send fails. */
 export class DeliveryError extends Error {
@@ -24,7 +25,8 @@ export class DeliveryError extends Error {
 }
 
 /** Sends one message to one conversation; throws DeliveryError on failure. */
-export type SendProactive = (reference: StoredConversationRef, message: ClaimedMessage) => Promise<void>;
+/** `skipped`: nothing left worth saying (the action was completed before its reminder went). */
+export type SendProactive = (reference: StoredConversationRef, message: ClaimedMessage) => Promise<'sent' | 'skipped'>;
 
 export interface DelivererOptions {
   readonly db: Database;
@@ -35,7 +37,18 @@ export interface DelivererOptions {
   readonly batchSize?: number;
   readonly leaseMs?: number;
   readonly maxAttempts?: number;
+  /** Sends in flight at once (the rate limits still apply). */
+  readonly concurrency?: number;
+  /** This instance's share of Teams' per-app limit (1 / number of instances). */
+  readonly appShare?: number;
+  /** Told when a recipient cannot be reached (blocked or removed the app, or never installed it). */
+  readonly onUnreachable?: (aadObjectId: string, reason: 'blocked' | 'notInstalled', kind: string) => Promise<void>;
 }
+
+/** A send that would wait longer than this for a rate-limit slot goes back to the outbox instead. */
+const MAX_WAIT_MS = 5000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const RETRYABLE = new Set([408, 412, 429, 500, 502, 503, 504]);
 
@@ -52,9 +65,12 @@ export class OutboxDeliverer {
   private again = false;
   private stopped = false;
   private readonly now: () => Date;
+  private readonly perConversation = new SlidingWindowLimiter(TEAMS_PER_CONVERSATION);
+  private readonly perApp: SlidingWindowLimiter;
 
   constructor(private readonly o: DelivererOptions) {
     this.now = o.now ?? (() => new Date());
+    this.perApp = new SlidingWindowLimiter(shareOf(TEAMS_PER_APP, o.appShare ?? 1));
   }
 
   /** Starts polling. */
@@ -94,31 +110,80 @@ export class OutboxDeliverer {
     await this.idle();
   }
 
-  /** Claims and delivers due messages until none are due. */
+  /**
+   * Claims and delivers the messages due when the pass began. A message put
+   * back for a retry is due later than that, so one pass never spins on a
+   * recipient that keeps answering 429.
+   */
   async drain(): Promise<void> {
+    const passStart = this.now();
     for (;;) {
-      const batch = await claimDueMessages(this.o.db, this.now(), this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000);
+      const batch = await claimDueMessages(this.o.db, this.now(), this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000, passStart);
       if (batch.length === 0) return;
       const refs = await getConversationRefs(this.o.db, [...new Set(batch.map((m) => m.recipientAadObjectId))]);
-      for (const m of batch) await this.deliverOne(m, refs.get(m.recipientAadObjectId));
+      // A few sends in flight at once; the limiters keep them within Teams' limits.
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const m = batch[next++]!;
+          await this.deliverOne(m, refs.get(m.recipientAadObjectId));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, batch.length) }, worker));
     }
   }
 
-  private async deliverOne(m: ClaimedMessage, ref: StoredConversationRef | undefined): Promise<void> {
+  /**
+   * Waits for a slot under both limits, then takes it. Returns false when the
+   * wait would be long: the message goes back to the outbox for later.
+   */
+  private async slot(conversation: string): Promise<boolean> {
+    for (;;) {
+      const now = Date.now();
+      const wait = Math.max(this.perApp.delay('app', now), this.perConversation.delay(conversation, now));
+      if (wait === 0) {
+        this.perApp.take('app', now);
+        this.perConversation.take(conversation, now);
+        return true;
+      }
+      if (wait > MAX_WAIT_MS) return false;
+      await sleep(wait);
+    }
+  }
+
+  private async unreachable(m: ClaimedMessage, reason: 'blocked' | 'notInstalled', detail: string): Promise<void> {
+    await markFinal(this.o.db, m.id, 'unreachable', detail);
+    try {
+      await this.o.onUnreachable?.(m.recipientAadObjectId, reason, m.kind);
+    } catch (err) {
+      this.o.log.error({ err, outboxId: m.id }, 'could not record an unreachable recipient');
+    }
+  }
+
+  private async deliverOne(m: ClaimedMessage, target: ConversationTarget | undefined): Promise<void> {
     const log = this.o.log.child({ outboxId: m.id, kind: m.kind });
-    if (!ref) {
+    if (!target) {
       log.warn('recipient has no stored conversation (app not installed); not delivered');
-      await markFinal(this.o.db, m.id, 'unreachable', 'no conversation reference');
+      await this.unreachable(m, 'notInstalled', 'no conversation reference');
+      return;
+    }
+    if (target.unreachableSince) {
+      await this.unreachable(m, 'blocked', 'recipient unreachable since an earlier 403/404');
+      return;
+    }
+    if (!(await this.slot(m.recipientAadObjectId))) {
+      await markDeferred(this.o.db, m.id, new Date(this.now().getTime() + MAX_WAIT_MS));
       return;
     }
     try {
-      await this.o.send(ref, m);
-      await markSent(this.o.db, m.id, this.now());
+      const outcome = await this.o.send(target.reference, m);
+      if (outcome === 'skipped') await markFinal(this.o.db, m.id, 'skipped', 'nothing left to say');
+      else await markSent(this.o.db, m.id, this.now());
     } catch (err) {
       const status = err instanceof DeliveryError ? err.status : undefined;
       if (status === 403 || status === 404) {
         log.warn({ status }, 'recipient unreachable');
-        await markFinal(this.o.db, m.id, 'unreachable', `status ${status}`);
+        await this.unreachable(m, 'blocked', `status ${status}`);
       } else if ((status === undefined || RETRYABLE.has(status)) && m.attempts < (this.o.maxAttempts ?? 12)) {
         const delay = retryDelayMs(m.attempts, err instanceof DeliveryError ? err.retryAfterSeconds : undefined);
         log.warn({ status, delay }, 'delivery failed; will retry');

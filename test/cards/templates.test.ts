@@ -19,6 +19,7 @@ import { caseFormIds, type Answers, type FieldError } from '../../src/domain/for
 import type { CaseEntry } from '../../src/domain/case.js';
 import type { Case, CaseAction, Triage } from '../../src/db/repositories/cases.js';
 import { caseScreenCard } from '../../src/bot/case-views.js';
+import { dueCard, notificationCard, settingsCard } from '../../src/bot/notifications.js';
 
 const directory = parseDirectory(readFileSync(demoDirectoryFile, 'utf8'), 'demo');
 const v: ViewContext = { t: translator('en-GB'), directory, today: '2026-11-28' };
@@ -54,8 +55,27 @@ const cards: Record<string, Record<string, unknown>> = {
   draftsEmpty: views.draftsCard(v, [], () => preventPathway),
   notice: views.noticeCard(v, { reference: 'PRV-2026-000042', areaId: 'northgate', submittedAt: '2026-07-01T09:30:00Z' }),
   statusNotice: views.statusNoticeCard(v, { reference: 'PRV-2026-000042', status: 'being_assessed' }),
+  ...notificationCards(),
   ...officerCards(),
 };
+
+/** Every notification kind, a digest, `due` and `settings`. */
+function notificationCards(): Record<string, Record<string, unknown>> {
+  const megan = '00000000-0000-0000-0000-0000000000021';
+  const actionId = 'a0000000-0000-4000-8000-000000000001';
+  const actions = new Map([[actionId, { id: actionId, reference: 'PRV-2026-000042', kind: 'officer' as const, title: 'Visit *home*', dueOn: '2026-11-29', status: 'open' as const }]]);
+  const action = { reference: 'PRV-2026-000042', actionId, dueOn: '2026-11-29', ownerAadObjectId: megan };
+  const triage = { reference: 'PRV-2026-000043', areaId: 'northgate', dueOn: '2026-11-27' };
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const kind of ['action.dueTomorrow', 'action.dueToday', 'action.overdue', 'action.escalated'] as const) out[kind] = notificationCard(v, kind, action, actions)!;
+  for (const kind of ['triage.dueToday', 'triage.overdue'] as const) out[kind] = notificationCard(v, kind, triage, actions)!;
+  out['user.unreachable'] = notificationCard(v, 'user.unreachable', { aadObjectId: megan, reason: 'blocked' }, actions)!;
+  out.digest = notificationCard(v, 'digest', { items: [{ kind: 'action.dueTomorrow', payload: action }, { kind: 'triage.dueToday', payload: triage }] }, actions)!;
+  out.due = dueCard(v, { actions: [...actions.values()], triages: [triage] });
+  out.dueEmpty = dueCard(v, { actions: [], triages: [] });
+  out.settings = settingsCard(v, 'digest', true);
+  return out;
+}
 
 /** The officers' cards over one realistic case: triaged to Channel, with entries of every kind, a correction and open actions. */
 function officerCards(): Record<string, Record<string, unknown>> {

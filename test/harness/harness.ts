@@ -99,6 +99,8 @@ export class Harness {
     // A commit that queued messages nudges the deliverer in the background; let it finish, then sweep.
     await this.service.deliverer.idle();
     await this.service.deliverer.drain();
+    // Delivering can queue more (a notice that someone is unreachable), sent by a pass it kicked.
+    await this.service.deliverer.idle();
   }
 
   async stop(): Promise<void> {

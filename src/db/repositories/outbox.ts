@@ -15,6 +15,8 @@ export interface OutboxMessage {
   readonly recipientAadObjectId: string;
   /** Ids and references only; never personal data. */
   readonly payload: Record<string, unknown>;
+  /** Hold for the recipient's morning digest until then, instead of sending now. */
+  readonly holdUntil?: Date | undefined;
 }
 
 export interface ClaimedMessage extends OutboxMessage {
@@ -27,12 +29,14 @@ export async function enqueueMessages(db: DatabaseOrTransaction, messages: reado
   if (messages.length === 0) return;
   await db
     .insert(outbox)
-    .values(messages.map((m) => ({ ...m, nextAttemptAt: now, createdAt: now })))
+    .values(
+      messages.map(({ holdUntil, ...m }) => ({ ...m, status: holdUntil ? ('held' as const) : ('pending' as const), nextAttemptAt: holdUntil ?? now, createdAt: now })),
+    )
     .onConflictDoNothing({ target: outbox.key });
 }
 
-/** Claims up to `limit` due messages for `leaseMs`. */
-export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, limit: number, leaseMs: number): Promise<ClaimedMessage[]> {
+/** Claims up to `limit` messages due by `dueBy`, for `leaseMs` from `now`. */
+export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, limit: number, leaseMs: number, dueBy: Date = now): Promise<ClaimedMessage[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
   // Raw SQL: dates go as ISO text (postgres.js will not serialise a Date parameter here).
   const rows = await executeRows<{ id: string; key: string; kind: string; recipient_aad_object_id: string; payload: Record<string, unknown>; attempts: number }>(
@@ -40,7 +44,7 @@ export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, lim
     sql`update ${outbox} set status = 'sending', attempts = ${outbox.attempts} + 1, next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
         where ${outbox.id} in (
           select ${outbox.id} from ${outbox}
-          where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${now.toISOString()}::timestamptz
+          where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${dueBy.toISOString()}::timestamptz
           order by ${outbox.nextAttemptAt}
           limit ${limit}
           for update skip locked)
@@ -57,7 +61,15 @@ export async function markRetry(db: DatabaseOrTransaction, id: string, nextAttem
   await db.update(outbox).set({ status: 'pending', nextAttemptAt, lastError: error.slice(0, 500) }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
 }
 
-export async function markFinal(db: DatabaseOrTransaction, id: string, status: 'unreachable' | 'failed', error: string): Promise<void> {
+/** Back to the queue without counting an attempt (a rate-limit slot was too far off). */
+export async function markDeferred(db: DatabaseOrTransaction, id: string, nextAttemptAt: Date): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'pending', nextAttemptAt, attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
+    .where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+}
+
+export async function markFinal(db: DatabaseOrTransaction, id: string, status: 'unreachable' | 'failed' | 'skipped', error: string): Promise<void> {
   await db.update(outbox).set({ status, lastError: error.slice(0, 500) }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
 }
 

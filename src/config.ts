@@ -46,6 +46,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How long a claimed outbox message is held before another instance may take it (a crash mid-send). */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   REMINDER_SWEEP_MS: z.coerce.number().int().min(1000).default(60_000),
   ESCALATE_AFTER_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(3),
   /** How many instances share Teams' per-app rate limit (each takes 1/N of it). */
@@ -65,6 +67,7 @@ export interface Config {
   /** No MicrosoftAppId: requests are not authenticated. Local use only. */
   readonly anonymous: boolean;
   readonly outboxPollMs: number;
+  readonly outboxLeaseMs: number;
   readonly reminderSweepMs: number;
   readonly escalateAfterWorkingDays: number;
   readonly instances: number;
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     botAuth,
     anonymous,
     outboxPollMs: e.OUTBOX_POLL_MS,
+    outboxLeaseMs: e.OUTBOX_LEASE_MS,
     reminderSweepMs: e.REMINDER_SWEEP_MS,
     escalateAfterWorkingDays: e.ESCALATE_AFTER_WORKING_DAYS,
     instances: e.INSTANCES,

@@ -59,6 +59,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     log,
     now: deps.now,
     pollMs: config.outboxPollMs,
+    leaseMs: config.outboxLeaseMs,
     appShare: 1 / config.instances,
     onUnreachable: (aad, reason, kind) => recipientUnreachable(deps, aad, reason, kind),
   });

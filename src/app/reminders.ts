@@ -113,6 +113,7 @@ async function sweepActions(deps: AppDeps, batch: number, escalateAfter: number)
   return deps.db.transaction(async (tx) => {
     const rows = await remindersRepo.claimActionsToRemind(tx, d, batch);
     const q = queueFor(tx, now);
+    const stages = new Map<string, number>();
     for (const a of rows) {
       const target = actionTargetStage(a.dueOn, today, escalateAfter);
       const send = actionReminders(a.stage, target);
@@ -121,8 +122,9 @@ async function sweepActions(deps: AppDeps, batch: number, escalateAfter: number)
       if (send.supervisors) {
         for (const s of caseWorkers(deps, a.areaId, today, true)) q.add(send.supervisors, a.id, a.dueOn, s, { ...payload, ownerAadObjectId: a.ownerAadObjectId });
       }
-      await remindersRepo.setActionStage(tx, a.id, target);
+      stages.set(a.id, target);
     }
+    await remindersRepo.setActionStages(tx, stages);
     await q.flush();
     return { rows: rows.length, queued: q.messages.length };
   });
@@ -134,12 +136,14 @@ async function sweepTriages(deps: AppDeps, batch: number): Promise<{ rows: numbe
   return deps.db.transaction(async (tx) => {
     const rows = await remindersRepo.claimTriagesToRemind(tx, today, batch);
     const q = queueFor(tx, now);
+    const stages = new Map<string, number>();
     for (const r of rows) {
       const target = triageTargetStage(r.dueOn, today);
       const kind: NotificationKind = target === 1 ? 'triage.dueToday' : 'triage.overdue';
       for (const p of caseWorkers(deps, r.areaId, today)) q.add(kind, r.id, r.dueOn, p, { reference: r.reference, areaId: r.areaId, dueOn: r.dueOn });
-      await remindersRepo.setTriageStage(tx, r.id, target);
+      stages.set(r.id, target);
     }
+    await remindersRepo.setTriageStages(tx, stages);
     await q.flush();
     return { rows: rows.length, queued: q.messages.length };
   });

@@ -59,7 +59,7 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   }
 
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
-  const db = drizzle(client, { schema }) as unknown as Database;
+  const db = drizzle(preparingByDefault(client), { schema }) as unknown as Database;
   return {
     db,
     kind: 'postgres',
@@ -68,6 +68,40 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+type PostgresClient = import('postgres').Sql;
+
+/**
+ * drizzle sends its queries through `client.unsafe(text, params)`, which
+ * postgres.js runs unprepared: a Describe round trip before every statement
+ * with parameters. The same client with `prepare: true` as the default for
+ * `unsafe` (and for the clients it hands to transactions and savepoints)
+ * keeps a named statement per query text on each connection: one round trip
+ * per statement after the first. Our query texts are a small fixed set, so
+ * the per-connection statement cache stays small.
+ */
+function preparingByDefault<T extends PostgresClient>(client: T): T {
+  const wrap = <C extends object>(c: C): C =>
+    new Proxy(c, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'unsafe' && typeof value === 'function') {
+          return (text: string, params?: unknown[], options: Record<string, unknown> = {}) =>
+            (value as (...a: unknown[]) => unknown).call(target, text, params ?? [], { prepare: true, ...options });
+        }
+        if ((prop === 'begin' || prop === 'savepoint') && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            const cb = args.at(-1);
+            if (typeof cb !== 'function') return (value as (...a: unknown[]) => unknown).apply(target, args);
+            const wrapped = (inner: object) => (cb as (c: object) => unknown)(wrap(inner));
+            return (value as (...a: unknown[]) => unknown).apply(target, [...args.slice(0, -1), wrapped]);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return wrap(client);
 }
 
 async function openPglite(dataDir: string, loadDataDir?: Blob | File): Promise<DatabaseHandle> {

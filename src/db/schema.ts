@@ -112,6 +112,8 @@ export const referrals = pgTable(
     index('referrals_referrer_idx').on(t.referrerAadObjectId, t.submittedAt),
     // The triage queue: an area's untriaged referrals, oldest first.
     index('referrals_area_idx').on(t.areaId, t.status, t.submittedAt),
+    // A queue over several areas (supervisors): read in order, stop after a page.
+    index('referrals_queue_idx').on(t.submittedAt, t.id).where(sql`${t.status} = 'received'`),
     // The reminder sweep: untriaged referrals still owed a reminder, by due date.
     index('referrals_triage_remind_idx').on(t.triageDueOn).where(sql`${t.status} = 'received' and ${t.triageReminderStage} < 2`),
     check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),

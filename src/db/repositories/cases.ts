@@ -4,7 +4,7 @@
  * never a read followed by a write.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { DatabaseOrTransaction } from '../client.js';
+import { preparedPer, type DatabaseOrTransaction } from '../client.js';
 import { caseActions, caseEntries, cases, referrals, triageAssessments } from '../schema.js';
 import type { CaseEntry, CaseKind, EntryKind, TriageOutcome } from '../../domain/case.js';
 import type { StepAnswers } from '../../domain/forms.js';
@@ -56,8 +56,25 @@ export async function insertTriage(db: DatabaseOrTransaction, t: Triage): Promis
   return row;
 }
 
+// The reads behind `case <REF>` are prepared: each is one round trip, and drizzle builds its SQL once.
+const triageByReferral = preparedPer((db) =>
+  db.select().from(triageAssessments).where(eq(triageAssessments.referralId, sql.placeholder('referralId'))).prepare('triage_by_referral'),
+);
+const caseByReferral = preparedPer((db) => db.select().from(cases).where(eq(cases.referralId, sql.placeholder('referralId'))).prepare('case_by_referral'));
+const entriesOfCase = preparedPer((db) =>
+  db.select().from(caseEntries).where(eq(caseEntries.caseId, sql.placeholder('caseId'))).orderBy(asc(caseEntries.seq)).prepare('entries_of_case'),
+);
+const openActionsOfCase = preparedPer((db) =>
+  db
+    .select()
+    .from(caseActions)
+    .where(and(eq(caseActions.caseId, sql.placeholder('caseId')), eq(caseActions.status, 'open')))
+    .orderBy(asc(caseActions.dueOn), asc(caseActions.createdAt))
+    .prepare('open_actions_of_case'),
+);
+
 export async function findTriage(db: DatabaseOrTransaction, referralId: string): Promise<Triage | undefined> {
-  const [row] = await db.select().from(triageAssessments).where(eq(triageAssessments.referralId, referralId));
+  const [row] = await triageByReferral(db).execute({ referralId });
   return row;
 }
 
@@ -83,7 +100,7 @@ export async function insertCase(db: DatabaseOrTransaction, c: Omit<Case, 'statu
 }
 
 export async function findCaseByReferral(db: DatabaseOrTransaction, referralId: string): Promise<Case | undefined> {
-  const [row] = await db.select().from(cases).where(eq(cases.referralId, referralId));
+  const [row] = await caseByReferral(db).execute({ referralId });
   return row;
 }
 
@@ -156,7 +173,7 @@ export async function insertEntries(db: DatabaseOrTransaction, entries: readonly
 const toEntry = ({ seq: _seq, ...row }: typeof caseEntries.$inferSelect): CaseEntry => ({ ...row, kind: row.kind as EntryKind, data: row.data as StepAnswers });
 
 export async function listEntries(db: DatabaseOrTransaction, caseId: string): Promise<CaseEntry[]> {
-  const rows = await db.select().from(caseEntries).where(eq(caseEntries.caseId, caseId)).orderBy(asc(caseEntries.seq));
+  const rows = await entriesOfCase(db).execute({ caseId });
   return rows.map(toEntry);
 }
 
@@ -226,11 +243,7 @@ export async function insertActions(db: DatabaseOrTransaction, actions: Readonly
 }
 
 export async function listOpenActions(db: DatabaseOrTransaction, caseId: string): Promise<CaseAction[]> {
-  return db
-    .select()
-    .from(caseActions)
-    .where(and(eq(caseActions.caseId, caseId), eq(caseActions.status, 'open')))
-    .orderBy(asc(caseActions.dueOn), asc(caseActions.createdAt));
+  return openActionsOfCase(db).execute({ caseId });
 }
 
 export async function findAction(db: DatabaseOrTransaction, caseId: string, id: string): Promise<CaseAction | undefined> {

@@ -1,7 +1,7 @@
 /** Submitted referrals and their reference numbers. */
 import { desc, eq, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
-import { executeRows } from '../client.js';
+import { executeRows, preparedPer } from '../client.js';
 import { referenceCounters, referrals } from '../schema.js';
 import type { Answers } from '../../domain/forms.js';
 import type { ReferralStatus } from '../../domain/referral.js';
@@ -53,8 +53,11 @@ export async function findReferralByDraft(db: DatabaseOrTransaction, draftId: st
   return row ? toReferral(row) : undefined;
 }
 
+const byReference = preparedPer((db) => db.select().from(referrals).where(eq(referrals.reference, sql.placeholder('reference'))).prepare('referral_by_reference'));
+
+/** Every officer's command starts here: prepared, one round trip. */
 export async function findReferralByReference(db: DatabaseOrTransaction, reference: string): Promise<Referral | undefined> {
-  const [row] = await db.select().from(referrals).where(eq(referrals.reference, reference));
+  const [row] = await byReference(db).execute({ reference });
   return row ? toReferral(row) : undefined;
 }
 

@@ -49,8 +49,15 @@ export async function claimActionsToRemind(
   return rows.map((r) => ({ id: r.id, caseId: r.case_id, areaId: r.area_id, reference: r.reference, ownerAadObjectId: r.owner, dueOn: r.due_on, stage: Number(r.stage) }));
 }
 
-export async function setActionStage(db: DatabaseOrTransaction, id: string, stage: number): Promise<void> {
-  await db.update(caseActions).set({ reminderStage: stage }).where(eq(caseActions.id, id));
+/** Moves a batch of actions to their new stages: one UPDATE per stage, not one per action. */
+export async function setActionStages(db: DatabaseOrTransaction, stages: ReadonlyMap<string, number>): Promise<void> {
+  for (const [stage, ids] of byStage(stages)) await db.update(caseActions).set({ reminderStage: stage }).where(inArray(caseActions.id, ids));
+}
+
+function byStage(stages: ReadonlyMap<string, number>): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const [id, stage] of stages) out.set(stage, [...(out.get(stage) ?? []), id]);
+  return out;
 }
 
 export interface TriageToRemind {
@@ -76,8 +83,8 @@ export async function claimTriagesToRemind(db: DatabaseOrTransaction, today: str
   return rows.map((r) => ({ id: r.id, reference: r.reference, areaId: r.area_id, dueOn: r.due_on, stage: Number(r.stage) }));
 }
 
-export async function setTriageStage(db: DatabaseOrTransaction, id: string, stage: number): Promise<void> {
-  await db.update(referrals).set({ triageReminderStage: stage }).where(eq(referrals.id, id));
+export async function setTriageStages(db: DatabaseOrTransaction, stages: ReadonlyMap<string, number>): Promise<void> {
+  for (const [stage, ids] of byStage(stages)) await db.update(referrals).set({ triageReminderStage: stage }).where(inArray(referrals.id, ids));
 }
 
 export type ReminderMode = 'immediate' | 'digest';

@@ -1,0 +1,1 @@
+CREATE INDEX "referrals_queue_idx" ON "referrals" USING btree ("submitted_at","id") WHERE "referrals"."status" = 'received';

@@ -489,6 +489,17 @@ async function officerAfterReferral() {
   await press(card, 'Chronology');
   await waitForCard(`Chronology of case ${summary.reference}`);
   await shot('officer-chronology');
+
+  // What is due, and the reminder setting.
+  await say('due');
+  await waitForCard('Due for you');
+  await shot('officer-due');
+  await say('settings');
+  card = await waitForCard('Your settings');
+  await setField(card, 'Reminders of things due', 'Gather them into a morning digest at 8:00');
+  await press(card, 'Save');
+  await lastCard().getByText('Saved.').waitFor({ timeout: 10_000 });
+  await shot('officer-settings');
 }
 
 // ---------- main ----------

@@ -49,17 +49,35 @@ class ReusingConnectorFactory extends ConnectorFactory {
     private readonly inner: ConnectorFactory,
     private readonly appId: string,
     private readonly cache: PromiseCache<ConnectorClient>,
+    private readonly prepare: (client: ConnectorClient) => ConnectorClient = (c) => c,
   ) {
     super();
   }
   create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-    return this.cache.get(JSON.stringify([this.appId, serviceUrl, audience ?? '']), () => this.inner.create(serviceUrl, audience));
+    return this.cache.get(JSON.stringify([this.appId, serviceUrl, audience ?? '']), async () => this.prepare(await this.inner.create(serviceUrl, audience)));
   }
+}
+
+/**
+ * Proactive sends are retried by our outbox, which holds a lease on the
+ * message while it sends. The connector client's own retry policy would wait
+ * out a 429's Retry-After inside the send — past the lease, so another
+ * instance could send the same message meanwhile — and hide the 429 from the
+ * outbox. So the clients used for proactive sends have the pipeline's retry
+ * phase removed (core-rest-pipeline's public `removePolicy`); replies within
+ * a turn keep it.
+ */
+function withoutRetries(client: ConnectorClient): ConnectorClient {
+  const pipeline = (client as unknown as { client?: { pipeline?: { removePolicy(o: { phase: 'Retry' }): unknown[] } } }).client?.pipeline;
+  if (!pipeline) throw new Error('botframework-connector ConnectorClient has no pipeline to remove retries from');
+  pipeline.removePolicy({ phase: 'Retry' });
+  return client;
 }
 
 /** botbuilder's authentication, delegating everything, with its outbound clients reused. */
 class ReusingBotFrameworkAuthentication extends BotFrameworkAuthentication {
   private readonly connectors = new PromiseCache<ConnectorClient>(500);
+  private readonly proactiveConnectors = new PromiseCache<ConnectorClient>(500);
   private readonly tokenClients = new PromiseCache<UserTokenClient>(50);
   constructor(private readonly inner: BotFrameworkAuthentication) {
     super();
@@ -74,8 +92,9 @@ class ReusingBotFrameworkAuthentication extends BotFrameworkAuthentication {
   async authenticateStreamingRequest(authHeader: string, channelIdHeader: string): Promise<AuthenticateRequestResult> {
     return this.reusing(await this.inner.authenticateStreamingRequest(authHeader, channelIdHeader));
   }
+  /** Used by continueConversation / createConversation: the proactive path, retried by the outbox. */
   createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return new ReusingConnectorFactory(this.inner.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.connectors);
+    return new ReusingConnectorFactory(this.inner.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.proactiveConnectors, withoutRetries);
   }
   createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
     return this.tokenClients.get(appIdOf(claimsIdentity), () => this.inner.createUserTokenClient(claimsIdentity));

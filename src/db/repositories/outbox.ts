@@ -35,8 +35,21 @@ export async function enqueueMessages(db: DatabaseOrTransaction, messages: reado
     .onConflictDoNothing({ target: outbox.key });
 }
 
-/** Claims up to `limit` messages due by `dueBy`, for `leaseMs` from `now`. */
-export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, limit: number, leaseMs: number, dueBy: Date = now): Promise<ClaimedMessage[]> {
+/**
+ * Claims up to `limit` messages due by `dueBy`, for `leaseMs` from `now`, and
+ * at most `perRecipient` for any one person: Teams lets a conversation take 8
+ * messages in 2 s, so claiming more for one person would only hold them
+ * under lease while they wait for the rate limit, and keep other people's
+ * messages waiting behind them.
+ */
+export async function claimDueMessages(
+  db: DatabaseOrTransaction,
+  now: Date,
+  limit: number,
+  leaseMs: number,
+  dueBy: Date = now,
+  perRecipient = 8,
+): Promise<ClaimedMessage[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
   // Raw SQL: dates go as ISO text (postgres.js will not serialise a Date parameter here).
   const rows = await executeRows<{ id: string; key: string; kind: string; recipient_aad_object_id: string; payload: Record<string, unknown>; attempts: number }>(
@@ -44,7 +57,19 @@ export async function claimDueMessages(db: DatabaseOrTransaction, now: Date, lim
     sql`update ${outbox} set status = 'sending', attempts = ${outbox.attempts} + 1, next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
         where ${outbox.id} in (
           select ${outbox.id} from ${outbox}
+          -- Repeated here, on the locking select: when another instance claimed a row after this
+          -- statement's snapshot, the lock waits for it and re-checks only these conditions.
           where ${outbox.status} in ('pending', 'sending') and ${outbox.nextAttemptAt} <= ${dueBy.toISOString()}::timestamptz
+            and ${outbox.id} in (
+            select id from (
+              select id, row_number() over (partition by recipient_aad_object_id order by next_attempt_at, id) as nth
+              from (
+                select id, recipient_aad_object_id, next_attempt_at from ${outbox}
+                where status in ('pending', 'sending') and next_attempt_at <= ${dueBy.toISOString()}::timestamptz
+                order by next_attempt_at
+                limit ${limit * 10}) due
+            ) ranked
+            where nth <= ${perRecipient})
           order by ${outbox.nextAttemptAt}
           limit ${limit}
           for update skip locked)

@@ -62,6 +62,19 @@ describe.each(testDatabases())('audit on %s', (kind) => {
     expect(report.entries).toBe(8);
   });
 
+  it('writes views that arrive together in shared commits, each caller answered only after its entry is stored', async () => {
+    const { reference } = await submitReferral(h.user('alex'));
+    const before = (await entries()).length;
+    // 30 officers' views at once: the audit writes queue behind one another and go in batches.
+    const cards = await Promise.all(Array.from({ length: 30 }, () => h.user('megan').say(`case ${reference}`)));
+    expect(cards.every((c) => c.length >= 1)).toBe(true);
+    const rows = await entries();
+    expect(rows.length - before).toBe(30);
+    expect(rows.slice(before).every((r) => r.action === 'referral.view' && r.actorAadObjectId === people.megan.aadObjectId)).toBe(true);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    expect((await verifyAuditChain(h.service.database.db)).problem).toBeUndefined();
+  });
+
   it('detects tampering by someone who gets past the trigger, and audit:verify exits non-zero', async () => {
     await submitReferral(h.user('alex'));
     await h.user('alex').say('my referrals');

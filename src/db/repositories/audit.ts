@@ -24,26 +24,77 @@ const AUDIT_LOCK_ID = 7_246_002;
  */
 export async function appendAudit(db: DatabaseOrTransaction, at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  if (db instanceof PgTransaction) return appendInTransaction(db, at, entries);
-  await db.transaction((tx) => appendInTransaction(tx, at, entries));
+  if (db instanceof PgTransaction) return appendInTransaction(db, [{ at, entries }]);
+  await groupCommitter(db).append(at, entries);
 }
 
-async function appendInTransaction(tx: DatabaseOrTransaction, at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
-  {
-    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
-    const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-    let seq = last?.seq ?? 0;
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    const rows = entries.map((e) => {
+interface Pending {
+  readonly at: Date;
+  readonly entries: readonly NewAuditEntry[];
+}
+
+/**
+ * Group commit for appends made outside a transaction (views, refusals):
+ * while one batch is being written, the appends that arrive wait and go
+ * together in the next one: one lock, one insert, one commit for all of them.
+ * Every caller still returns only after its entries are committed. Under
+ * load this turns a queue of transactions waiting on the chain lock into a
+ * few larger ones.
+ */
+class GroupCommitter {
+  private waiting: Array<{ item: Pending; done: (err?: unknown) => void }> = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly db: DatabaseOrTransaction) {}
+
+  append(at: Date, entries: readonly NewAuditEntry[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ item: { at, entries }, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.writing) this.writing = this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting;
+      this.waiting = [];
+      try {
+        await this.db.transaction((tx) => appendInTransaction(tx, batch.map((b) => b.item)));
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err);
+      }
+    }
+    this.writing = undefined;
+  }
+}
+
+const committers = new WeakMap<object, GroupCommitter>();
+function groupCommitter(db: DatabaseOrTransaction): GroupCommitter {
+  let c = committers.get(db);
+  if (!c) {
+    c = new GroupCommitter(db);
+    committers.set(db, c);
+  }
+  return c;
+}
+
+async function appendInTransaction(tx: DatabaseOrTransaction, items: readonly Pending[]): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
+  const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows = items.flatMap(({ at, entries }) =>
+    entries.map((e) => {
       seq += 1;
       const fields = { seq, at, actorAadObjectId: e.actorAadObjectId, action: e.action, entityType: e.entityType, entityId: e.entityId, purpose: e.purpose ?? null };
       const hash = auditHash(prevHash, fields);
       const row = { ...fields, prevHash, hash };
       prevHash = hash;
       return row;
-    });
-    await tx.insert(auditLog).values(rows);
-  }
+    }),
+  );
+  await tx.insert(auditLog).values(rows);
 }
 
 /** Reads entries after `afterSeq` in order, a page at a time. */

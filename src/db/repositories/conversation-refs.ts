@@ -9,16 +9,23 @@ export type StoredConversationRef = Record<string, unknown>;
 /**
  * Stores the reference; writes only when it changed, so calling it every
  * turn is cheap. A user who talks to the bot is reachable again.
+ *
+ * Not an upsert: ON CONFLICT DO UPDATE locks the row even when its WHERE
+ * then skips the update, so a person's concurrent turns queued on their own
+ * row. An UPDATE locks only rows it changes; the INSERT runs only for a new
+ * person (and a race between two first turns is settled by DO NOTHING).
  */
 export async function saveConversationRef(db: DatabaseOrTransaction, aadObjectId: string, reference: StoredConversationRef, now: Date): Promise<void> {
-  await db
-    .insert(conversationRefs)
-    .values({ aadObjectId, reference, updatedAt: now })
-    .onConflictDoUpdate({
-      target: conversationRefs.aadObjectId,
-      set: { reference, updatedAt: now, unreachableSince: null },
-      setWhere: sql`${conversationRefs.reference} is distinct from excluded.reference or ${conversationRefs.unreachableSince} is not null`,
-    });
+  const json = JSON.stringify(reference);
+  await db.execute(sql`
+    with changed as (
+      update ${conversationRefs} set reference = ${json}::jsonb, updated_at = ${now.toISOString()}::timestamptz, unreachable_since = null
+      where aad_object_id = ${aadObjectId} and (reference is distinct from ${json}::jsonb or unreachable_since is not null)
+      returning 1)
+    insert into ${conversationRefs} (aad_object_id, reference, updated_at)
+    select ${aadObjectId}, ${json}::jsonb, ${now.toISOString()}::timestamptz
+    where not exists (select 1 from ${conversationRefs} where aad_object_id = ${aadObjectId})
+    on conflict (aad_object_id) do nothing`);
 }
 
 export interface ConversationTarget {

@@ -30,6 +30,8 @@ import { enqueueMessages } from '../db/repositories/outbox.js';
 import type { DatabaseOrTransaction, Transaction } from '../db/client.js';
 
 const QUEUE_PAGE = 25;
+/** The queue card counts the backlog up to here, then says "more than". */
+export const QUEUE_COUNT_CAP = 500;
 const CASES_PAGE = 50;
 export const CHRONOLOGY_PAGE = 10;
 
@@ -159,7 +161,7 @@ function validationContext(deps: AppDeps, record: CaseRecord): ValidationContext
 /** `queue`: the untriaged referrals of the actor's areas, oldest first. */
 export async function listQueue(deps: AppDeps, actor: Actor): Promise<CaseScreen> {
   await assertCaseWorker(deps, actor, 'queue.view', 'areas', actor.areas.join(','));
-  const [items, total] = await Promise.all([casesRepo.listQueue(deps.db, actor.areas, QUEUE_PAGE), casesRepo.countQueue(deps.db, actor.areas)]);
+  const [items, total] = await Promise.all([casesRepo.listQueue(deps.db, actor.areas, QUEUE_PAGE), casesRepo.countQueue(deps.db, actor.areas, QUEUE_COUNT_CAP)]);
   await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'queue.view', entityType: 'areas', entityId: actor.areas.join(',') }]);
   return { kind: 'queue', items, total };
 }

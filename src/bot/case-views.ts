@@ -4,7 +4,7 @@
  * comes from use-case results; every word from the catalogue; everything a
  * person typed is escaped.
  */
-import type { CaseScreen, FormScreen, Notice } from '../app/cases.js';
+import { QUEUE_COUNT_CAP, type CaseScreen, type FormScreen, type Notice } from '../app/cases.js';
 import {
   correctableKinds,
   currentConsent,
@@ -72,7 +72,12 @@ export function caseScreenCard(v: ViewContext, screen: CaseScreen): Card {
 function queueCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'queue' }>): Card {
   return renderCard('queue', {
     title: v.t('queue.title'),
-    summary: s.total === 0 ? v.t('queue.none') : v.t('queue.summary', { shown: s.items.length, total: s.total }),
+    summary:
+      s.total === 0
+        ? v.t('queue.none')
+        : s.total > QUEUE_COUNT_CAP
+          ? v.t('queue.summaryMany', { shown: s.items.length, cap: QUEUE_COUNT_CAP })
+          : v.t('queue.summary', { shown: s.items.length, total: s.total }),
     items: s.items.map((r) => {
       const overdue = r.triageDueOn < v.today;
       const data = { reference: r.reference };

@@ -234,6 +234,7 @@ export const enGB = {
   'queue.title': 'Waiting for triage',
   'queue.none': 'No referrals are waiting for triage in your areas.',
   'queue.summary': 'Showing {shown} of {total}, oldest first.',
+  'queue.summaryMany': 'Showing the oldest {shown} of more than {cap}.',
   'queue.received': '{area} · received {received} ({age})',
   'queue.due': 'Triage due {due}',
   'queue.overdue': 'Triage overdue since {due}',

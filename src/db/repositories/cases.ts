@@ -4,7 +4,7 @@
  * never a read followed by a write.
  */
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { preparedPer, type DatabaseOrTransaction } from '../client.js';
+import { executeRows, preparedPer, type DatabaseOrTransaction } from '../client.js';
 import { caseActions, caseEntries, cases, referrals, triageAssessments } from '../schema.js';
 import type { CaseEntry, CaseKind, EntryKind, TriageOutcome } from '../../domain/case.js';
 import type { StepAnswers } from '../../domain/forms.js';
@@ -29,14 +29,21 @@ export async function listQueue(db: DatabaseOrTransaction, areaIds: readonly str
     .limit(limit);
 }
 
-/** How many untriaged referrals the areas have (the queue card says "25 of 40"). */
-export async function countQueue(db: DatabaseOrTransaction, areaIds: readonly string[]): Promise<number> {
+/**
+ * How many untriaged referrals the areas have (the queue card says "25 of
+ * 40"), counting no further than `cap`: a backlog of thousands reads the
+ * same as "more than 500" and costs far less to count.
+ */
+export async function countQueue(db: DatabaseOrTransaction, areaIds: readonly string[], cap: number): Promise<number> {
   if (areaIds.length === 0) return 0;
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(referrals)
-    .where(and(inArray(referrals.areaId, [...areaIds]), eq(referrals.status, 'received')));
-  return row?.n ?? 0;
+  const rows = await executeRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from (
+          select 1 from ${referrals}
+          where ${inArray(referrals.areaId, [...areaIds])} and ${referrals.status} = 'received'
+          limit ${cap + 1}) q`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 export interface Triage {

@@ -197,6 +197,8 @@ export async function listDue(deps: AppDeps, actor: Actor): Promise<DueList> {
     remindersRepo.listDueActions(deps.db, actor.aadObjectId, nextDay(today), 50),
     remindersRepo.listDueTriages(deps.db, actor.areas, today, 50),
   ]);
+  // Action titles are case data: the list is a view, and audited as one.
+  await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'due.view', entityType: 'owner', entityId: actor.aadObjectId }]);
   return { actions, triages };
 }
 

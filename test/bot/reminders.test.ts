@@ -84,6 +84,24 @@ describe.each(testDatabases())('reminders on %s', (kind) => {
     expect(reminders('alex', /action/i)).toHaveLength(0);
   });
 
+  it("lists what is due for me with 'due', overdue first, and refuses it to people without case access", async () => {
+    const { reference } = await caseWithAction('2026-12-01');
+    const { reference: later } = await caseWithAction('2026-12-09');
+    const untriaged = await submitReferral(h.user('alex'));
+    clock = new Date('2026-12-02T09:00:00Z'); // the first action is overdue; the untriaged one is due 7 Dec
+    // A proactive notice may arrive in the chat at the same moment: read the reply to the command.
+    const dueCard = async (who: keyof typeof people) => (await h.user(who).say('due')).map(cardText).find((t) => /Due for you|Something needs attention/.test(t)) ?? '';
+    const text = await dueCard('megan');
+    expect(text).toContain('Overdue since 1 Dec 2026: Home visit');
+    expect(text).toContain(`Case ${reference}`);
+    expect(text).not.toContain(later); // due 9 Dec: not yet
+    expect(text).not.toContain(untriaged.reference); // triage due 7 Dec: not yet
+    clock = new Date('2026-12-07T09:00:00Z');
+    expect(await dueCard('megan')).toContain(`Triage of ${untriaged.reference} is due today`);
+    for (const who of ['alex', 'patti'] as const) expect(await dueCard(who)).toContain('You do not have access');
+    expect(await dueCard('lynne')).toContain('training has expired');
+  });
+
   it('sends no reminder for an action completed before it fell due', async () => {
     await h.user('megan').install();
     let { card } = await caseWithAction('2026-12-01');

@@ -20,6 +20,10 @@ export type UnreachableReason = 'blocked' | 'notInstalled';
  * case work does not silently stop.
  */
 export async function recipientUnreachable(deps: AppDeps, aadObjectId: string, reason: UnreachableReason, failedKind: string): Promise<void> {
+  // "Never installed" is reported once (the outbox key says so); this instance need not ask again.
+  const reported = notInstalledReported.get(deps.db) ?? new Set<string>();
+  notInstalledReported.set(deps.db, reported);
+  if (reason === 'notInstalled' && reported.has(aadObjectId)) return;
   const now = deps.now();
   // Once per episode: a block is reported when first seen (it ends when they talk to the bot again);
   // "never installed" once, until they install.
@@ -45,4 +49,8 @@ export async function recipientUnreachable(deps: AppDeps, aadObjectId: string, r
     now,
   );
   if (supervisors.size > 0) deps.messagesQueued();
+  if (reason === 'notInstalled') reported.add(aadObjectId);
 }
+
+/** People this instance has already reported as never having installed the app (per database). */
+const notInstalledReported = new WeakMap<object, Set<string>>();

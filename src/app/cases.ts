@@ -37,7 +37,7 @@ export const CHRONOLOGY_PAGE = 10;
 
 /** Forms an officer fills in on a case (the triage form is on the referral). */
 export type CaseForm = Exclude<CaseFormId, 'triage' | 'correction'>;
-const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close'];
+const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close', 'panel'];
 export const isCaseForm = (f: string): f is CaseForm => (caseForms as readonly string[]).includes(f);
 
 /** Forms that may still be used once a case is closed: the scheduled reviews must be completable. */
@@ -342,6 +342,8 @@ async function resolveSubject(db: DatabaseOrTransaction, record: CaseRecord & { 
 }
 
 function assertFormAllowed(record: CaseRecord & { case: Case }, form: CaseForm): void {
+  // Only a Channel case goes to the panel.
+  if (form === 'panel' && record.case.kind !== 'channel') throw new DomainError('invalid_input');
   if (record.case.status !== 'closed' || formsOnClosedCase.includes(form)) return;
   // A Close pressed on a card that someone else's Close has overtaken.
   if (form === 'close') throw new StaleForm({ key: 'case.conflict.closed', tone: 'attention' });
@@ -532,6 +534,10 @@ async function applyForm(
       await casesRepo.insertEntries(tx, [entry(c.id, 'actionReassign', { ...values, from }, actor, now, { subjectId: moved.id })]);
       return ok;
     }
+    case 'panel':
+      await casesRepo.setPanelDecision(tx, c.id, values.decision === 'adopted' ? 'adopted' : 'notAdopted');
+      await casesRepo.insertEntries(tx, [entry(c.id, 'panel', values, actor, now)]);
+      return ok;
     case 'close': {
       const closed = await casesRepo.closeCase(tx, c.id, now);
       if (!closed) return { key: 'case.conflict.closed', tone: 'attention' };

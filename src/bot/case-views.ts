@@ -8,6 +8,7 @@ import { QUEUE_COUNT_CAP, type CaseScreen, type FormScreen, type Notice } from '
 import {
   correctableKinds,
   currentConsent,
+  inForce,
   interventions,
   trendOf,
   vulnerabilityHistory,
@@ -156,6 +157,13 @@ function fieldOf(pathway: PathwayDefinition, form: keyof PathwayDefinition['case
   return pathway.caseForms[form].fields.find((f) => f.id === id)!;
 }
 
+/** The Channel panel's latest decision, as the case card shows it. */
+function panelText(v: ViewContext, pathway: PathwayDefinition, entries: readonly CaseEntry[]): string {
+  const latest = inForce(entries).filter((e) => e.kind === 'panel').at(-1);
+  if (!latest) return v.t('case.panelNone');
+  return v.t('case.panelLine', { decision: displayValue(v, fieldOf(pathway, 'panel', 'decision'), latest.data.decision!), date: day(String(latest.data.decidedOn)) });
+}
+
 function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Card {
   const { referral: r, pathway, case: c, entries, openActions } = s.summary;
   const ref = { reference: r.reference };
@@ -209,10 +217,10 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
     };
   });
 
-  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close') => button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
+  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close' | 'panel') => button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
   const buttonRows = open
     ? [
-        { buttons: [form('consent'), form('vulnerability'), form('intervention'), form('action')] },
+        { buttons: [form('consent'), form('vulnerability'), form('intervention'), form('action'), ...(c.kind === 'channel' ? [form('panel')] : [])] },
         { buttons: [form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref), form('close')] },
       ]
     : [{ buttons: [form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref)] }];
@@ -228,6 +236,7 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
       { title: v.t('case.status'), value: v.t(`case.status.${c.status}`) },
       { title: v.t('case.opened'), value: formatLondonDate(c.openedAt) },
       { title: v.t('case.consent'), value: consentText },
+      ...(c.kind === 'channel' ? [{ title: v.t('case.panel'), value: panelText(v, pathway, entries) }] : []),
     ],
     vulnerability: {
       title: v.t('case.vulnerability'),
@@ -318,6 +327,8 @@ function entryHeading(v: ViewContext, pathway: PathwayDefinition, e: CaseEntry):
       return v.t('entry.note');
     case 'closed':
       return v.t('entry.closed', { reason: choice('close', 'reason', d.reason) });
+    case 'panel':
+      return v.t('entry.panel', { decision: choice('panel', 'decision', d.decision) });
   }
 }
 

@@ -213,6 +213,8 @@ export const cases = pgTable(
     closedAt: utc('closed_at'),
     /** Retention reviews count from here (DESIGN §7). */
     lastActivityAt: utc('last_activity_at').notNull(),
+    /** Channel cases: the panel's latest decision (statistics count adopted cases); null until it meets. */
+    panelDecision: text('panel_decision', { enum: ['adopted', 'notAdopted'] }),
   },
   (t) => [
     uniqueIndex('cases_referral_uq').on(t.referralId),
@@ -220,6 +222,7 @@ export const cases = pgTable(
     index('cases_area_idx').on(t.areaId, t.status),
     check('cases_kind_check', sql`${t.kind} in ('channel', 'police_led')`),
     check('cases_status_check', sql`${t.status} in ('open', 'closed')`),
+    check('cases_panel_decision_check', sql`${t.panelDecision} in ('adopted', 'notAdopted')`),
   ],
 );
 

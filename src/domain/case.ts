@@ -29,6 +29,7 @@ export const entryKinds = [
   'actionReassign',
   'note',
   'closed',
+  'panel',
 ] as const;
 export type EntryKind = (typeof entryKinds)[number];
 

@@ -94,6 +94,7 @@ export const caseFormIds = [
   'actionReassign',
   'note',
   'close',
+  'panel',
   'correction',
 ] as const;
 export type CaseFormId = (typeof caseFormIds)[number];

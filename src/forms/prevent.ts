@@ -113,6 +113,15 @@ const preventCaseForms: PathwayDefinition['caseForms'] = {
       { id: 'note', kind: 'textarea', required: true, maxLength: 4000 },
     ],
   },
+  /** Channel cases: the panel's decision (adopted as a Channel case or not); the latest one stands. */
+  panel: {
+    id: 'panel',
+    fields: [
+      { id: 'decision', kind: 'choice', required: true, choiceSet: 'panelDecision', choices: ['adopted', 'notAdopted'] },
+      { id: 'decidedOn', kind: 'date', required: true, notFuture: true },
+      { id: 'note', kind: 'textarea', maxLength: 2000 },
+    ],
+  },
   /** Shown below the corrected entry's own form: why the record is being corrected. */
   correction: { id: 'correction', fields: [{ id: 'correctionReason', kind: 'textarea', required: true, maxLength: 1000 }] },
 };

@@ -10,7 +10,7 @@ import { cardInputs, cardText } from '../harness/cards.js';
 import { submitReferral, validAnswers } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
-import { auditLog } from '../../src/db/schema.js';
+import { auditLog, cases as casesTable } from '../../src/db/schema.js';
 import { eq } from 'drizzle-orm';
 
 /** Friday 27 November 2026, 10:00 London (GMT). */
@@ -72,6 +72,16 @@ describe.each(testDatabases())('officers on %s', (kind) => {
     expect(told[0]).not.toMatch(/further action|threshold|misunderstanding/i);
     const [mine] = await h.user('alex').say('my referrals');
     expect(cardText(mine!)).toContain('Closed');
+  });
+
+  it('opens a police-led case without a Channel panel, and refuses a panel decision on it', async () => {
+    const { reference } = await submitReferral(h.user('alex'));
+    const card = await triage(h.user('megan'), reference, { outcome: 'police_led', rationale: 'Police lead with partners', contactMade: 'no' });
+    expect(cardText(card)).toContain('Police-led partnership');
+    expect(cardText(card)).not.toContain('Panel decision');
+    expect(cardText(card)).not.toContain('Channel panel');
+    const forged = await h.user('megan').execute('case.form', { reference, form: 'panel' });
+    expect(cardText(forged)).toContain('That request could not be read');
   });
 
   it('asks where to when signposting, and keeps what was typed', async () => {
@@ -165,6 +175,16 @@ describe.each(testDatabases())('officers on %s', (kind) => {
     const older = await press(megan, chron, 'Older');
     expect(cardText(older)).toContain('Case opened: Referred to the Channel panel');
 
+    // The Channel panel's decision: shown on the card, kept on the case for the statistics.
+    card = await openCase(megan, reference);
+    expect(cardText(card)).toContain('Channel panel: Not yet decided');
+    card = await press(megan, card, 'Panel decision');
+    card = await press(megan, card, 'Save', { decision: 'adopted', decidedOn: '2026-11-26', note: 'Adopted with mentoring support' });
+    expect(cardText(card)).toContain('Panel decision recorded.');
+    expect(cardText(card)).toContain('Channel panel: Adopted as a Channel case (26 Nov 2026)');
+    const [row] = await h.service.database.db.select({ panel: casesTable.panelDecision }).from(casesTable);
+    expect(row?.panel).toBe('adopted');
+
     // Closing a Channel case schedules reviews 6 and 12 months on, and tells the referrer.
     card = await openCase(megan, reference);
     card = await press(megan, card, 'Close case');
@@ -189,7 +209,7 @@ describe.each(testDatabases())('officers on %s', (kind) => {
     const db = h.service.database.db;
     expect((await verifyAuditChain(db)).problem).toBeUndefined();
     const actions = new Set((await db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.actorAadObjectId, people.megan.aadObjectId))).map((r) => r.action));
-    for (const a of ['cases.view', 'referral.view', 'referral.triage', 'case.open', 'case.view', 'case.consent', 'case.vulnerability', 'case.intervention', 'case.interventionReview', 'case.action', 'case.actionReassign', 'case.actionComplete', 'case.note', 'case.correct', 'case.chronology', 'case.close']) {
+    for (const a of ['cases.view', 'referral.view', 'referral.triage', 'case.open', 'case.view', 'case.consent', 'case.vulnerability', 'case.intervention', 'case.interventionReview', 'case.action', 'case.actionReassign', 'case.actionComplete', 'case.note', 'case.correct', 'case.chronology', 'case.panel', 'case.close']) {
       expect(actions, a).toContain(a);
     }
   });

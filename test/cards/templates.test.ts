@@ -106,8 +106,9 @@ function officerCards(): Record<string, Record<string, unknown>> {
     entry('e0000000-0000-4000-8000-000000000010', 'actionReassign', { owner: megan, from: '00000000-0000-0000-0000-0000000000023' }, '2026-10-03T10:00:00Z'),
     entry('e0000000-0000-4000-8000-000000000011', 'actionComplete', { note: 'Done' }, '2026-10-04T10:00:00Z'),
     entry('e0000000-0000-4000-8000-000000000012', 'closed', { reason: 'riskReduced', note: 'All good' }, '2026-10-05T10:00:00Z'),
+    entry('e0000000-0000-4000-8000-000000000013', 'panel', { decision: 'adopted', decidedOn: '2026-07-20', note: 'Agreed' }, '2026-07-20T10:00:00Z'),
   ];
-  const theCase: Case = { id: caseId, referralId: referral.id, areaId: 'northgate', ownerAadObjectId: megan, kind: 'channel', status: 'open', openedAt: at('2026-07-03T10:00:00Z'), closedAt: null, lastActivityAt: at('2026-10-05T10:00:00Z') };
+  const theCase: Case = { id: caseId, referralId: referral.id, areaId: 'northgate', ownerAadObjectId: megan, kind: 'channel', status: 'open', openedAt: at('2026-07-03T10:00:00Z'), closedAt: null, lastActivityAt: at('2026-10-05T10:00:00Z'), panelDecision: 'adopted' };
   const triage: Triage = { id: 't', referralId: referral.id, outcome: 'channel', signpostedTo: null, rationale: 'Risk *present*', contactMade: true, assessedByAadObjectId: megan, assessedAt: at('2026-07-03T10:00:00Z') };
   const actions: CaseAction[] = [
     { id: 'a0000000-0000-4000-8000-000000000001', caseId, kind: 'officer', title: 'Call mentor', ownerAadObjectId: megan, dueOn: '2026-11-20', status: 'open', createdAt: at('2026-10-02T10:00:00Z'), completedAt: null },

@@ -99,9 +99,10 @@ export interface Case {
   readonly openedAt: Date;
   readonly closedAt: Date | null;
   readonly lastActivityAt: Date;
+  readonly panelDecision: 'adopted' | 'notAdopted' | null;
 }
 
-export async function insertCase(db: DatabaseOrTransaction, c: Omit<Case, 'status' | 'closedAt'>): Promise<Case> {
+export async function insertCase(db: DatabaseOrTransaction, c: Omit<Case, 'status' | 'closedAt' | 'panelDecision'>): Promise<Case> {
   const [row] = await db.insert(cases).values(c).returning();
   return row!;
 }
@@ -119,6 +120,10 @@ export async function closeCase(db: DatabaseOrTransaction, id: string, now: Date
     .where(and(eq(cases.id, id), eq(cases.status, 'open')))
     .returning();
   return row;
+}
+
+export async function setPanelDecision(db: DatabaseOrTransaction, id: string, decision: 'adopted' | 'notAdopted'): Promise<void> {
+  await db.update(cases).set({ panelDecision: decision }).where(eq(cases.id, id));
 }
 
 export async function touchCase(db: DatabaseOrTransaction, id: string, now: Date): Promise<void> {

@@ -1,0 +1,2 @@
+ALTER TABLE "cases" ADD COLUMN "panel_decision" text;--> statement-breakpoint
+ALTER TABLE "cases" ADD CONSTRAINT "cases_panel_decision_check" CHECK ("cases"."panel_decision" in ('adopted', 'notAdopted'));

@@ -37,11 +37,11 @@ export const CHRONOLOGY_PAGE = 10;
 
 /** Forms an officer fills in on a case (the triage form is on the referral). */
 export type CaseForm = Exclude<CaseFormId, 'triage' | 'correction'>;
-const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close', 'panel'];
+const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close', 'panel', 'contact'];
 export const isCaseForm = (f: string): f is CaseForm => (caseForms as readonly string[]).includes(f);
 
 /** Forms that may still be used once a case is closed: the scheduled reviews must be completable. */
-const formsOnClosedCase: readonly CaseForm[] = ['actionComplete', 'actionReassign', 'note'];
+const formsOnClosedCase: readonly CaseForm[] = ['actionComplete', 'actionReassign', 'note', 'contact'];
 
 export interface CaseRecord {
   readonly referral: Referral;
@@ -503,6 +503,7 @@ async function applyForm(
     case 'consent':
     case 'vulnerability':
     case 'note':
+    case 'contact':
       await casesRepo.insertEntries(tx, [entry(c.id, form, values, actor, now)]);
       return ok;
     case 'intervention': {

@@ -157,6 +157,16 @@ function fieldOf(pathway: PathwayDefinition, form: keyof PathwayDefinition['case
   return pathway.caseForms[form].fields.find((f) => f.id === id)!;
 }
 
+/** The latest contact with the person, or what the triage said about contact. */
+function contactText(v: ViewContext, pathway: PathwayDefinition, entries: readonly CaseEntry[], atTriage: boolean): string {
+  const latest = inForce(entries)
+    .filter((e) => e.kind === 'contact')
+    .sort((a, b) => String(a.data.madeOn).localeCompare(String(b.data.madeOn)))
+    .at(-1);
+  if (latest) return v.t('case.contactLine', { method: displayValue(v, fieldOf(pathway, 'contact', 'method'), latest.data.method!), date: day(String(latest.data.madeOn)) });
+  return v.t(atTriage ? 'case.contactAtTriage' : 'case.contactNone');
+}
+
 /** The Channel panel's latest decision, as the case card shows it. */
 function panelText(v: ViewContext, pathway: PathwayDefinition, entries: readonly CaseEntry[]): string {
   const latest = inForce(entries).filter((e) => e.kind === 'panel').at(-1);
@@ -217,11 +227,11 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
     };
   });
 
-  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close' | 'panel') => button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
+  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close' | 'panel' | 'contact') => button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
   const buttonRows = open
     ? [
         { buttons: [form('consent'), form('vulnerability'), form('intervention'), form('action'), ...(c.kind === 'channel' ? [form('panel')] : [])] },
-        { buttons: [form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref), form('close')] },
+        { buttons: [form('contact'), form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref), form('close')] },
       ]
     : [{ buttons: [form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref)] }];
 
@@ -236,6 +246,7 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
       { title: v.t('case.status'), value: v.t(`case.status.${c.status}`) },
       { title: v.t('case.opened'), value: formatLondonDate(c.openedAt) },
       { title: v.t('case.consent'), value: consentText },
+      { title: v.t('case.contact'), value: contactText(v, pathway, entries, s.summary.triage?.contactMade === true) },
       ...(c.kind === 'channel' ? [{ title: v.t('case.panel'), value: panelText(v, pathway, entries) }] : []),
     ],
     vulnerability: {
@@ -329,6 +340,8 @@ function entryHeading(v: ViewContext, pathway: PathwayDefinition, e: CaseEntry):
       return v.t('entry.closed', { reason: choice('close', 'reason', d.reason) });
     case 'panel':
       return v.t('entry.panel', { decision: choice('panel', 'decision', d.decision) });
+    case 'contact':
+      return v.t('entry.contact', { method: choice('contact', 'method', d.method), date: day(String(d.madeOn)) });
   }
 }
 

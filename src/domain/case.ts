@@ -30,11 +30,12 @@ export const entryKinds = [
   'note',
   'closed',
   'panel',
+  'contact',
 ] as const;
 export type EntryKind = (typeof entryKinds)[number];
 
 /** Entries an officer may correct: the record of a judgement or a fact, not a workflow step. */
-export const correctableKinds: readonly EntryKind[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'note'];
+export const correctableKinds: readonly EntryKind[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'note', 'contact'];
 
 export const isEntryKind = (k: string): k is EntryKind => (entryKinds as readonly string[]).includes(k);
 

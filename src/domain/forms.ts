@@ -95,6 +95,7 @@ export const caseFormIds = [
   'note',
   'close',
   'panel',
+  'contact',
   'correction',
 ] as const;
 export type CaseFormId = (typeof caseFormIds)[number];

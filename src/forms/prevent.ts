@@ -113,6 +113,15 @@ const preventCaseForms: PathwayDefinition['caseForms'] = {
       { id: 'note', kind: 'textarea', required: true, maxLength: 4000 },
     ],
   },
+  /** Contact with the person, recorded when it is made (the triage says whether it had been by then). */
+  contact: {
+    id: 'contact',
+    fields: [
+      { id: 'madeOn', kind: 'date', required: true, notFuture: true },
+      { id: 'method', kind: 'choice', required: true, choiceSet: 'contactMethod', choices: ['inPerson', 'phone', 'video', 'viaProfessional', 'other'] },
+      { id: 'note', kind: 'textarea', maxLength: 2000 },
+    ],
+  },
   /** Channel cases: the panel's decision (adopted as a Channel case or not); the latest one stands. */
   panel: {
     id: 'panel',

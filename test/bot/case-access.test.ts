@@ -43,6 +43,7 @@ const validInputs = {
   actionReassign: { owner: people.isaiah.aadObjectId },
   note: { text: 'Spoke to the school' },
   panel: { decision: 'adopted', decidedOn: '2026-11-26' },
+  contact: { madeOn: '2026-11-25', method: 'phone' },
   close: { reason: 'riskReduced', note: 'Engaged well; risk reduced.' },
 } as const satisfies Record<string, Record<string, string>>;
 type FormId = keyof typeof validInputs;
@@ -355,6 +356,7 @@ describe.each(testDatabases())('case access on %s', (kind) => {
     expect(cardText(await submit('actionComplete', { subject: ids.action }))).toContain('Action completed.');
     expect(cardText(await submit('note'))).toContain('Note added.');
     expect(cardText(await submit('panel'))).toContain('Panel decision recorded.');
+    expect(cardText(await submit('contact'))).toContain('Contact recorded.');
     expect(cardText(await megan.execute('case.submit', { reference, form: 'note', corrects: ids.note, ...correction }))).toContain('Correction saved.');
     expect(cardText(await submit('close'))).toContain('Case closed.');
     expect((await verifyAuditChain(h.service.database.db)).problem).toBeUndefined();

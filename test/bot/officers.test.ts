@@ -175,6 +175,14 @@ describe.each(testDatabases())('officers on %s', (kind) => {
     const older = await press(megan, chron, 'Older');
     expect(cardText(older)).toContain('Case opened: Referred to the Channel panel');
 
+    // Contact with the person, recorded when it is made.
+    card = await openCase(megan, reference);
+    expect(cardText(card)).toContain('Contact: Made by the time of triage');
+    card = await press(megan, card, 'Record contact');
+    card = await press(megan, card, 'Save', { madeOn: '2026-11-25', method: 'inPerson', note: 'Met at school with a parent' });
+    expect(cardText(card)).toContain('Contact recorded.');
+    expect(cardText(card)).toContain('Contact: Last made 25 Nov 2026 (In person)');
+
     // The Channel panel's decision: shown on the card, kept on the case for the statistics.
     card = await openCase(megan, reference);
     expect(cardText(card)).toContain('Channel panel: Not yet decided');
@@ -209,7 +217,7 @@ describe.each(testDatabases())('officers on %s', (kind) => {
     const db = h.service.database.db;
     expect((await verifyAuditChain(db)).problem).toBeUndefined();
     const actions = new Set((await db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.actorAadObjectId, people.megan.aadObjectId))).map((r) => r.action));
-    for (const a of ['cases.view', 'referral.view', 'referral.triage', 'case.open', 'case.view', 'case.consent', 'case.vulnerability', 'case.intervention', 'case.interventionReview', 'case.action', 'case.actionReassign', 'case.actionComplete', 'case.note', 'case.correct', 'case.chronology', 'case.panel', 'case.close']) {
+    for (const a of ['cases.view', 'referral.view', 'referral.triage', 'case.open', 'case.view', 'case.consent', 'case.vulnerability', 'case.intervention', 'case.interventionReview', 'case.action', 'case.actionReassign', 'case.actionComplete', 'case.note', 'case.correct', 'case.chronology', 'case.contact', 'case.panel', 'case.close']) {
       expect(actions, a).toContain(a);
     }
   });

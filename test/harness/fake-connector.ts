@@ -70,6 +70,13 @@ export class FakeConnector {
       .flatMap((s) => (s.activity.attachments ?? []).filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive').map((a) => a.content));
   }
 
+  /** Adaptive Cards sent as replies to one incoming activity (not proactive messages that landed meanwhile). */
+  cardsReplyingTo(conversationId: string, activityId: string): Array<Record<string, unknown>> {
+    return this.sent
+      .filter((s) => s.conversationId === conversationId && (s.activity.replyToId === activityId || s.activityId === activityId))
+      .flatMap((s) => (s.activity.attachments ?? []).filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive').map((a) => a.content));
+  }
+
   clear(): void {
     this.sent.length = 0;
   }

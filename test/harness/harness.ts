@@ -141,12 +141,15 @@ export class TeamsUser {
     return this.h.post({ ...this.base(), type: 'conversationUpdate', membersAdded: [{ id: BOT_ID }] });
   }
 
-  /** Sends a chat message; returns the cards the bot replied with. */
+  /**
+   * Sends a chat message; returns the cards the bot replied with — replies to
+   * this message only, not a proactive notice that reached the chat meanwhile.
+   */
   async say(text: string): Promise<Card[]> {
-    const before = this.h.connector.cardsIn(this.conversationId).length;
-    const reply = await this.h.post({ ...this.base(), type: 'message', text, textFormat: 'plain' });
+    const base = this.base();
+    const reply = await this.h.post({ ...base, type: 'message', text, textFormat: 'plain' });
     if (reply.status !== 200) throw new Error(`message answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-    return this.h.connector.cardsIn(this.conversationId).slice(before);
+    return this.h.connector.cardsReplyingTo(this.conversationId, String(base.id));
   }
 
   /** The last card the bot sent into this chat. */

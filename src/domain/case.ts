@@ -37,7 +37,6 @@ export type EntryKind = (typeof entryKinds)[number];
 /** Entries an officer may correct: the record of a judgement or a fact, not a workflow step. */
 export const correctableKinds: readonly EntryKind[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'note', 'contact'];
 
-export const isEntryKind = (k: string): k is EntryKind => (entryKinds as readonly string[]).includes(k);
 
 /** A chronology entry. Lists of entries come oldest first, in the order they were written. */
 export interface CaseEntry {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './context.js';
 import type { Actor } from '../domain/directory.js';
 import { DomainError } from '../domain/errors.js';
-import { assertCanSeeArea, isCaseWorker, isTrained } from '../domain/permissions.js';
+import { assertCanSeeArea, isCaseWorker, isTrained, trainedCaseWorkers } from '../domain/permissions.js';
 import { londonDate } from '../domain/time.js';
 import { addCalendarMonths } from '../domain/working-days.js';
 import {
@@ -140,11 +140,7 @@ function requireCase(record: CaseRecord): asserts record is CaseRecord & { case:
 
 /** Trained officers and supervisors of an area: who may own actions there. */
 export function officersOf(deps: AppDeps, areaId: string): string[] {
-  const today = londonDate(deps.now());
-  return deps.directory
-    .caseWorkersOf(areaId)
-    .filter((p) => isTrained(deps.directory.actor(p.aadObjectId, p.name), today))
-    .map((p) => p.aadObjectId);
+  return trainedCaseWorkers(deps.directory, areaId, londonDate(deps.now()));
 }
 
 function validationContext(deps: AppDeps, record: CaseRecord): ValidationContext {

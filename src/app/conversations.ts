@@ -1,6 +1,6 @@
 /** Remembering where to reach a user proactively, and what to do when they cannot be reached. */
 import type { AppDeps } from './context.js';
-import { isCaseWorker, isTrained } from '../domain/permissions.js';
+import { isCaseWorker, trainedCaseWorkers } from '../domain/permissions.js';
 import { londonDate } from '../domain/time.js';
 import { markConversationUnreachable, saveConversationRef, type StoredConversationRef } from '../db/repositories/conversation-refs.js';
 import { enqueueMessages } from '../db/repositories/outbox.js';
@@ -32,12 +32,8 @@ export async function recipientUnreachable(deps: AppDeps, aadObjectId: string, r
   const person = deps.directory.actor(aadObjectId, '');
   if (!person.listed || !isCaseWorker(person)) return;
   const today = londonDate(now);
-  const supervisors = new Set<string>();
-  for (const area of person.areas) {
-    for (const p of deps.directory.caseWorkersOf(area)) {
-      if (p.aadObjectId !== aadObjectId && p.roles.includes('supervisor') && isTrained(deps.directory.actor(p.aadObjectId, p.name), today)) supervisors.add(p.aadObjectId);
-    }
-  }
+  const supervisors = new Set(person.areas.flatMap((area) => trainedCaseWorkers(deps.directory, area, today, { supervisorsOnly: true })));
+  supervisors.delete(aadObjectId);
   await enqueueMessages(
     deps.db,
     [...supervisors].map((s) => ({

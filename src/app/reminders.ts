@@ -9,7 +9,7 @@
  * London, when the digest pass gathers them into one message.
  */
 import type { AppDeps } from './context.js';
-import { isCaseWorker, isTrained } from '../domain/permissions.js';
+import { isCaseWorker, isTrained, trainedCaseWorkers } from '../domain/permissions.js';
 import type { Actor } from '../domain/directory.js';
 import { DomainError } from '../domain/errors.js';
 import { appendAudit } from '../db/repositories/audit.js';
@@ -45,14 +45,6 @@ export interface SweepResult {
 interface Queue {
   add(kind: NotificationKind, subject: string, dueOn: string, recipient: string, payload: Record<string, unknown>): void;
   readonly messages: OutboxMessage[];
-}
-
-/** Trained officers and supervisors of an area; with `supervisorsOnly`, its trained supervisors. */
-function caseWorkers(deps: AppDeps, areaId: string, today: string, supervisorsOnly = false): string[] {
-  return deps.directory
-    .caseWorkersOf(areaId)
-    .filter((p) => (!supervisorsOnly || p.roles.includes('supervisor')) && isTrained(deps.directory.actor(p.aadObjectId, p.name), today))
-    .map((p) => p.aadObjectId);
 }
 
 /** Runs every source until nothing is behind. Safe to run on any number of instances at once. */
@@ -120,7 +112,7 @@ async function sweepActions(deps: AppDeps, batch: number, escalateAfter: number)
       const payload = { reference: a.reference, actionId: a.id, dueOn: a.dueOn };
       if (send.owner) q.add(send.owner, a.id, a.dueOn, a.ownerAadObjectId, payload);
       if (send.supervisors) {
-        for (const s of caseWorkers(deps, a.areaId, today, true)) q.add(send.supervisors, a.id, a.dueOn, s, { ...payload, ownerAadObjectId: a.ownerAadObjectId });
+        for (const s of trainedCaseWorkers(deps.directory, a.areaId, today, { supervisorsOnly: true })) q.add(send.supervisors, a.id, a.dueOn, s, { ...payload, ownerAadObjectId: a.ownerAadObjectId });
       }
       stages.set(a.id, target);
     }
@@ -140,7 +132,7 @@ async function sweepTriages(deps: AppDeps, batch: number): Promise<{ rows: numbe
     for (const r of rows) {
       const target = triageTargetStage(r.dueOn, today);
       const kind: NotificationKind = target === 1 ? 'triage.dueToday' : 'triage.overdue';
-      for (const p of caseWorkers(deps, r.areaId, today)) q.add(kind, r.id, r.dueOn, p, { reference: r.reference, areaId: r.areaId, dueOn: r.dueOn });
+      for (const p of trainedCaseWorkers(deps.directory, r.areaId, today)) q.add(kind, r.id, r.dueOn, p, { reference: r.reference, areaId: r.areaId, dueOn: r.dueOn });
       stages.set(r.id, target);
     }
     await remindersRepo.setTriageStages(tx, stages);

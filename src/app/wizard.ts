@@ -28,7 +28,7 @@ import * as referralsRepo from '../db/repositories/referrals.js';
 import type { Referral } from '../db/repositories/referrals.js';
 import { appendAudit } from '../db/repositories/audit.js';
 import { enqueueMessages } from '../db/repositories/outbox.js';
-import { isTrained } from '../domain/permissions.js';
+import { trainedCaseWorkers } from '../domain/permissions.js';
 
 /** What the bot should show next. */
 export type WizardScreen =
@@ -224,15 +224,13 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
     });
     // Trained officers and supervisors of the chosen area, and only that area, are told.
-    const recipients = deps.directory
-      .caseWorkersOf(areaId)
-      .filter((p) => isTrained(deps.directory.actor(p.aadObjectId, p.name), today));
+    const recipients = trainedCaseWorkers(deps.directory, areaId, today);
     await enqueueMessages(
       tx,
-      recipients.map((p) => ({
-        key: `referral.new:${referral.id}:${p.aadObjectId}`,
+      recipients.map((recipient) => ({
+        key: `referral.new:${referral.id}:${recipient}`,
         kind: 'referral.new',
-        recipientAadObjectId: p.aadObjectId,
+        recipientAadObjectId: recipient,
         payload: { referralId: referral.id, reference: referral.reference, areaId, submittedAt: now.toISOString() },
       })),
       now,

@@ -1,9 +1,21 @@
 /** Who may do what (DESIGN §1). Pure: the clock comes in as `today` (YYYY-MM-DD, Europe/London). */
-import type { Actor } from './directory.js';
+import type { Actor, Directory } from './directory.js';
 import { DomainError } from './errors.js';
 
 export function isTrained(actor: Actor, today: string): boolean {
   return actor.trainedUntil !== undefined && actor.trainedUntil >= today;
+}
+
+/**
+ * The ids of an area's officers and supervisors whose training is in date
+ * on `today` (with `supervisorsOnly`, its supervisors): who is told, who may
+ * own an action, who hears of an escalation.
+ */
+export function trainedCaseWorkers(directory: Directory, areaId: string, today: string, o: { supervisorsOnly?: boolean } = {}): string[] {
+  return directory
+    .caseWorkersOf(areaId)
+    .filter((p) => (!o.supervisorsOnly || p.roles.includes('supervisor')) && isTrained(directory.actor(p.aadObjectId, p.name), today))
+    .map((p) => p.aadObjectId);
 }
 
 export function isCaseWorker(actor: Actor): boolean {

@@ -15,7 +15,7 @@ import {
   type CaseEntry,
 } from '../domain/case.js';
 import { personAge, type FieldDefinition, type PathwayDefinition, type StepAnswers } from '../domain/forms.js';
-import { formatLondonDate, formatLondonDateTime, londonDate } from '../domain/time.js';
+import { formatCalendarDate, formatLondonDate, formatLondonDateTime, londonDate } from '../domain/time.js';
 import { daysBetween } from '../domain/working-days.js';
 import { isMessageKey } from '../i18n/catalogue.js';
 import type { Referral } from '../db/repositories/referrals.js';
@@ -25,7 +25,7 @@ import { answerSections, displayValue, fieldView, tk, type ViewContext } from '.
 type Card = Record<string, unknown>;
 
 /** A London calendar date as "2 Dec 2026". */
-const day = (date: string): string => formatLondonDate(new Date(`${date}T12:00:00Z`));
+const day = formatCalendarDate;
 
 function noticeView(v: ViewContext, n: Notice | undefined): NoticeView {
   if (!n) return [];

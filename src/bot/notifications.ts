@@ -7,7 +7,7 @@
 import type { DueList } from '../app/reminders.js';
 import type { DueAction } from '../db/repositories/reminders.js';
 import { dueRelative, type NotificationKind } from '../domain/reminders.js';
-import { formatLondonDate } from '../domain/time.js';
+import { formatCalendarDate } from '../domain/time.js';
 import { button, escapeMarkdown, renderCard, type ButtonView } from './cards.js';
 import { messageCard, statusNoticeCard, noticeCard, tk, type ViewContext } from './views.js';
 
@@ -15,7 +15,7 @@ type Card = Record<string, unknown>;
 type Payload = Record<string, unknown>;
 type Color = 'Default' | 'Attention' | 'Warning';
 
-const day = (date: string): string => formatLondonDate(new Date(`${date}T12:00:00Z`));
+const day = formatCalendarDate;
 const str = (p: Payload, k: string): string => (typeof p[k] === 'string' ? (p[k] as string) : '');
 
 /** Actions the cards may name, looked up by id when the notification is sent. */

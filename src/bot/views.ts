@@ -5,7 +5,7 @@
 import type { Directory, Actor } from '../domain/directory.js';
 import type { DomainErrorCode } from '../domain/errors.js';
 import { stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
-import { formatLondonDate, formatLondonDateTime } from '../domain/time.js';
+import { formatCalendarDate, formatLondonDate, formatLondonDateTime } from '../domain/time.js';
 import { isTrained } from '../domain/permissions.js';
 import { isMessageKey, type MessageKey, type Translate } from '../i18n/catalogue.js';
 import type { WizardScreen } from '../app/wizard.js';
@@ -121,7 +121,7 @@ export function displayValue(v: ViewContext, field: FieldDefinition, value: Answ
     case 'toggle':
       return value === true ? v.t('choice.yesNo.yes') : v.t('choice.yesNo.no');
     case 'date':
-      return formatLondonDate(new Date(`${String(value)}T12:00:00Z`));
+      return formatCalendarDate(String(value));
     case 'textarea':
       // A single newline is not a line break in Markdown: keep the lines the person typed.
       return escapeMarkdown(String(value)).replace(/\r?\n/g, '\n\n');
@@ -295,7 +295,7 @@ export function whoamiCard(v: ViewContext, actor: Actor): Card {
     `${v.t('whoami.name')}: ${escapeMarkdown(actor.name)}`,
     `${v.t('whoami.roles')}: ${actor.roles.map((r) => v.t(`role.${r}`)).join(', ')}`,
     `${v.t('whoami.areas')}: ${areas.length ? areas.join(', ') : v.t('whoami.none')}`,
-    ...(actor.trainedUntil ? [`${v.t('whoami.trainedUntil')}: ${formatLondonDate(new Date(`${actor.trainedUntil}T12:00:00Z`))}`] : []),
+    ...(actor.trainedUntil ? [`${v.t('whoami.trainedUntil')}: ${formatCalendarDate(actor.trainedUntil)}`] : []),
     ...(!actor.listed ? [v.t('whoami.notListed')] : []),
     ...(actor.trainedUntil && !isTrained(actor, v.today) ? [v.t('whoami.trainingLapsed')] : []),
   ];

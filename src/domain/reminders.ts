@@ -7,7 +7,7 @@
  * a source that queues it (src/app/reminders.ts), a card that renders it
  * (src/bot/notifications.ts) and its words in the catalogue.
  */
-import { workingDaysBetween } from './working-days.js';
+import { addCalendarDays, workingDaysBetween } from './working-days.js';
 
 export const notificationKinds = {
   /** To the trained officers of the area when a referral arrives. */
@@ -40,9 +40,7 @@ export const ActionStage = { none: 0, dueTomorrow: 1, dueToday: 2, overdue: 3, e
 
 /** The calendar day after a London date. */
 export function nextDay(date: string): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
+  return addCalendarDays(date, 1);
 }
 
 /**
@@ -51,10 +49,8 @@ export function nextDay(date: string): string {
  */
 export function escalationCutoff(today: string, workingDays: number): string {
   // Step back a day at a time: at most a few weeks even over Christmas.
-  const d = new Date(`${today}T12:00:00Z`);
-  for (let i = 0; i < 60; i++) {
-    d.setUTCDate(d.getUTCDate() - 1);
-    const candidate = d.toISOString().slice(0, 10);
+  for (let i = 1; i <= 60; i++) {
+    const candidate = addCalendarDays(today, -i);
     if (workingDaysBetween(candidate, today) > workingDays) return candidate;
   }
   throw new Error('no escalation cutoff within 60 days');

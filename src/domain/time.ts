@@ -17,6 +17,11 @@ export function formatLondonDateTime(instant: Date): string {
   return shown.format(instant);
 }
 
+/** A calendar date (YYYY-MM-DD, a due date, not an instant) as "2 Dec 2026". */
+export function formatCalendarDate(date: string): string {
+  return shownDate.format(new Date(`${date}T12:00:00Z`));
+}
+
 /** "28 Nov 2026" in London time. */
 export function formatLondonDate(instant: Date): string {
   return shownDate.format(instant);

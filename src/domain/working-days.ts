@@ -194,6 +194,12 @@ export function addCalendarMonths(date: string, months: number): string {
 }
 
 /** Calendar days from `from` to `to`; negative when `to` is earlier. */
+/** The calendar date `days` days after `date` (negative: before). */
+export function addCalendarDays(date: string, days: number): string {
+  if (!Number.isInteger(days)) throw new RangeError(`days must be a whole number, not ${days}`);
+  return fromDay(toDay(date) + days);
+}
+
 export function daysBetween(from: string, to: string): number {
   return toDay(to) - toDay(from);
 }

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { AppManifestUtils } from '@microsoft/app-manifest';
+import { crc32 } from './crc32.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -33,20 +34,6 @@ const LOCAL_DEFAULTS = {
 const ICONS = { 'color.png': [192, 192], 'outline.png': [32, 32] };
 
 // ---------- CRC32 + ZIP ----------
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Minimal ZIP: deflated entries, fixed 1980-01-01 timestamp so output is reproducible. */
 export function makeZip(entries) {

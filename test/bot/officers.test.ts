@@ -3,9 +3,10 @@
  * gateway assessment, and every case action, with the referrer told of each
  * status change and nothing more.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Harness, people, type Card } from '../harness/harness.js';
-import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
+import { testDatabases } from '../harness/databases.js';
+import { freshHarnessEach } from '../harness/fresh.js';
 import { cardInputs, cardText } from '../harness/cards.js';
 import { submitReferral, validAnswers } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
@@ -17,17 +18,13 @@ import { eq } from 'drizzle-orm';
 let clock = new Date('2026-11-27T10:00:00Z');
 
 describe.each(testDatabases())('officers on %s', (kind) => {
-  let db: TestDatabase;
-  let h: Harness;
-  beforeEach(async () => {
+  beforeEach(() => {
     clock = new Date('2026-11-27T10:00:00Z');
-    db = await createTestDatabase(kind);
-    h = await Harness.start({ database: await db.open(), now: () => clock });
   });
-  afterEach(async () => {
-    await h.stop();
-    await h.service.database.close();
-    await db.drop();
+  const harness = freshHarnessEach(kind, { now: () => clock });
+  let h: Harness;
+  beforeEach(() => {
+    h = harness();
   });
 
   it('lists the untriaged referrals of my areas, oldest first, with age and a working-day due date', async () => {

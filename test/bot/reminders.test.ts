@@ -6,9 +6,10 @@
  * changes; blocked and never-installed officers are reported to their
  * supervisor.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Harness, people, type Card } from '../harness/harness.js';
-import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
+import { testDatabases } from '../harness/databases.js';
+import { freshHarnessEach } from '../harness/fresh.js';
 import { cardText } from '../harness/cards.js';
 import { submitReferral, validAnswers } from '../harness/referral.js';
 import { channelTriage, press, triage } from '../harness/officer.js';
@@ -17,17 +18,13 @@ import { messagesFor } from '../../src/db/repositories/outbox.js';
 let clock = new Date('2026-11-30T10:00:00Z'); // Monday
 
 describe.each(testDatabases())('reminders on %s', (kind) => {
-  let db: TestDatabase;
-  let h: Harness;
-  beforeEach(async () => {
+  beforeEach(() => {
     clock = new Date('2026-11-30T10:00:00Z');
-    db = await createTestDatabase(kind);
-    h = await Harness.start({ database: await db.open(), now: () => clock });
   });
-  afterEach(async () => {
-    await h.stop();
-    await h.service.database.close();
-    await db.drop();
+  const harness = freshHarnessEach(kind, { now: () => clock });
+  let h: Harness;
+  beforeEach(() => {
+    h = harness();
   });
 
   /** Runs the sweep and delivers what it queued. */

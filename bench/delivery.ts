@@ -86,6 +86,7 @@ import { startService, type RunningService } from '../src/start.js';
 import { enqueueMessages, type OutboxMessage } from '../src/db/repositories/outbox.js';
 import { saveConversationRef } from '../src/db/repositories/conversation-refs.js';
 import type { SendProactive } from '../src/notify/deliverer.js';
+import { f1, f2, f3 } from './lib.js';
 
 // ───────────────────────── Teams' limits (DESIGN §4), as the connector enforces them ─────────────────────────
 
@@ -353,9 +354,6 @@ interface Live {
 
 const live: Live = { services: [], logStreams: [], databases: [] };
 
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
-const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '–');
 
 async function runScenario(s: Settings, admin: postgres.Sql, instances: number, order: 'grouped' | 'interleaved', minimum: { totalMs: number }): Promise<Result> {
   const tag = `${instances} instance${instances === 1 ? '' : 's'}`;

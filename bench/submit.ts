@@ -57,8 +57,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { validAnswers, wizardSteps } from '../test/harness/referral.js';
+import { repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const thisFile = fileURLToPath(import.meta.url);
 
 // ───────────────────────── baseline server (child role) ─────────────────────────
@@ -144,145 +144,7 @@ function settings(): Settings {
   };
 }
 
-// ───────────────────────── child processes ─────────────────────────
-
-/** Preloaded into each child: exit when this process goes away, however it goes (the IPC pipe closes). */
-const orphanGuard = 'data:text/javascript,' + encodeURIComponent("process.channel?.unref();process.on('disconnect',()=>process.exit(70));");
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly url: string;
-  readonly logFile: string;
-  exited: boolean;
-}
-
-const children = new Set<Child>();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** Environment for a child: ours minus anything that would switch on Bot Framework auth or production mode. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (/^Microsoft|^DIRECTORY_FILE$|^NODE_ENV$|^BENCH_/.test(k)) delete env[k];
-  return { ...env, ...extra };
-}
-
-async function startChild(name: string, nodeArgs: string[], script: string, env: Record<string, string>, logDir: string): Promise<Child> {
-  const port = await freePort();
-  const logFile = join(logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', orphanGuard, '--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: childEnv({ ...env, PORT: String(port) }),
-    stdio: ['ignore', fd, fd, 'ipc'],
-  });
-  closeSync(fd);
-  const child: Child = { name, proc, url: `http://127.0.0.1:${port}`, logFile, exited: false };
-  children.add(child);
-  proc.on('exit', () => {
-    child.exited = true;
-    children.delete(child);
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exited) throw new Error(`${name} exited during start-up (code ${proc.exitCode}); see ${logFile}:\n${tail(logFile)}`);
-    if (Date.now() > deadline) throw new Error(`${name} not ready after 60 s; see ${logFile}`);
-    const ok = await fetch(`${child.url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await sleep(100);
-  }
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-async function stopChild(c: Child): Promise<void> {
-  if (c.exited) return;
-  const exited = new Promise<void>((resolve) => c.proc.once('exit', () => resolve()));
-  c.proc.kill('SIGTERM');
-  const timer = setTimeout(() => c.proc.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-// ───────────────────────── CPU accounting (Linux /proc) ─────────────────────────
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  /* keep 100 */
-}
-
-/** utime+stime of one process, in ms; undefined where /proc is not available. */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The PostgreSQL processes that work for this run: the backends connected to
- * the bench database (the bot's and the baseline's pools) and the shared WAL
- * writer, checkpointer and background writer. Other sessions' backends on the
- * same server are left out (they show up as "other procs").
- */
-type PgPids = () => Promise<number[]>;
-
-/** CPU ms per pid. */
-function cpuOfPids(pids: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    const ms = procCpuMs(pid);
-    if (ms !== undefined) out.set(pid, ms);
-  }
-  return out;
-}
-
-/** Whole machine: busy and total jiffies. */
-function machineCpu(): { busy: number; total: number } | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
-  }
-}
-
-interface CpuSnapshot {
-  readonly server?: number | undefined;
-  readonly pg: Map<number, number>;
-  readonly loadgen: number;
-  readonly machine?: { busy: number; total: number } | undefined;
-}
-
-async function cpuSnapshot(serverPid: number | undefined, pgPids: PgPids): Promise<CpuSnapshot> {
-  const pids = await pgPids().catch(() => []);
-  const u = process.cpuUsage();
-  return { server: serverPid ? procCpuMs(serverPid) : undefined, pg: cpuOfPids(pids), loadgen: (u.user + u.system) / 1000, machine: machineCpu() };
-}
+// Child processes, CPU accounting, the HTTP client and the report tables: bench/lib.ts.
 
 /** Postgres CPU between two snapshots; a backend that appeared meanwhile counts from its start. */
 function pgCpuDelta(a: CpuSnapshot, b: CpuSnapshot): number | undefined {
@@ -369,34 +231,6 @@ const REFERENCE = /[A-Z]{2,5}-\d{4}-\d{6}/;
 
 type Kind = 'refer' | 'next' | 'submit';
 
-interface HttpResult {
-  readonly status: number;
-  readonly text: string;
-}
-
-function post(agent: Agent, port: number, body: string): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/api/messages',
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(60_000, () => req.destroy(new Error('request timed out after 60 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 class User {
   readonly conversationId: string;
@@ -587,10 +421,6 @@ async function runLoad(target: Target, users: number, s: Settings, connector: Le
 
 // ───────────────────────── reporting ─────────────────────────
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
 
 interface Summary {
   readonly count: number;
@@ -606,16 +436,6 @@ function summarise(values: number[], seconds: number): Summary {
   return { count: a.length, perS: a.length / seconds, p50: percentile(a, 0.5), p90: percentile(a, 0.9), p99: percentile(a, 0.99), max: a.length ? a[a.length - 1]! : NaN };
 }
 
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
-const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '–');
-const pad = (s: string, n: number) => s.padStart(n);
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : pad(c, widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
 
 // ───────────────────────── main ─────────────────────────
 

@@ -72,6 +72,7 @@ import { actionReminders, actionTargetStage, escalationCutoff, nextDay } from '.
 import { runReminderSweep } from '../src/app/reminders.js';
 import * as remindersRepo from '../src/db/repositories/reminders.js';
 import type { AppDeps } from '../src/app/context.js';
+import { f1, f2, procCpuMs } from './lib.js';
 
 // ───────────────────────── settings ─────────────────────────
 
@@ -224,8 +225,6 @@ async function loadData(sql: postgres.Sql, n: number, dues: readonly string[]): 
 
 // ───────────────────────── helpers ─────────────────────────
 
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const label = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -258,15 +257,6 @@ function machineCpu(): { busy: number; total: number } | undefined {
   }
 }
 
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The SQL a repository function sends, captured from it (rendered by drizzle as it would be for postgres.js). */
 async function captureSql(run: (db: DatabaseOrTransaction) => Promise<unknown>): Promise<{ text: string; params: unknown[] }> {

@@ -548,7 +548,8 @@ async function applyForm(
             caseId: c.id,
             kind: 'system' as const,
             title: `action.channelReview.${months}`,
-            ownerAadObjectId: c.ownerAadObjectId,
+            // A case closed from the area queue: whoever closed it owns the reviews.
+            ownerAadObjectId: c.ownerAadObjectId ?? actor.aadObjectId,
             dueOn: addCalendarMonths(today, months),
             createdAt: now,
           })),

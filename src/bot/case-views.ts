@@ -241,7 +241,7 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
     facts: [
       { title: v.t('case.person'), value: person },
       { title: v.t('case.area'), value: areaName(v, c.areaId) },
-      { title: v.t('case.owner'), value: nameOf(v, c.ownerAadObjectId) },
+      { title: v.t('case.owner'), value: c.ownerAadObjectId ? nameOf(v, c.ownerAadObjectId) : v.t('case.owner.queue') },
       { title: v.t('case.kind'), value: v.t(`case.kind.${c.kind}`) },
       { title: v.t('case.status'), value: v.t(`case.status.${c.status}`) },
       { title: v.t('case.opened'), value: formatLondonDate(c.openedAt) },

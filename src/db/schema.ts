@@ -105,6 +105,11 @@ export const referrals = pgTable(
     triageDueOn: date('triage_due_on', { mode: 'string' }).notNull(),
     /** Triage reminders queued so far: 0 none, 1 due today, 2 overdue (officers and supervisors told). */
     triageReminderStage: smallint('triage_reminder_stage').notNull().default(0),
+    /**
+     * Lower-cased last name and date of birth ("smith|2009-04-01"), for the
+     * audited existence search of access requests; null without a date of birth.
+     */
+    personKey: text('person_key'),
   },
   (t) => [
     uniqueIndex('referrals_reference_uq').on(t.reference),
@@ -116,6 +121,7 @@ export const referrals = pgTable(
     index('referrals_queue_idx').on(t.submittedAt, t.id).where(sql`${t.status} = 'received'`),
     // The reminder sweep: untriaged referrals still owed a reminder, by due date.
     index('referrals_triage_remind_idx').on(t.triageDueOn).where(sql`${t.status} = 'received' and ${t.triageReminderStage} < 2`),
+    index('referrals_person_key_idx').on(t.personKey).where(sql`${t.personKey} is not null`),
     check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),
     check('referrals_reference_format', sql`${t.reference} ~ '^[A-Z]{2,5}-[0-9]{4}-[0-9]{4,6}$'`),
   ],
@@ -162,11 +168,16 @@ export const outbox = pgTable(
     lastError: text('last_error'),
     createdAt: utc('created_at').notNull().defaultNow(),
     sentAt: utc('sent_at'),
+    /** The Bot Connector's id for the delivered message, so an approval card can be updated in place later. */
+    sentActivityId: text('sent_activity_id'),
+    /** What the message is about (a transfer, an access request), so its delivered cards can be found again. */
+    subjectId: uuid('subject_id'),
   },
   (t) => [
     uniqueIndex('outbox_key_uq').on(t.key),
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
     index('outbox_held_idx').on(t.nextAttemptAt, t.recipientAadObjectId).where(sql`${t.status} = 'held'`),
+    index('outbox_subject_idx').on(t.subjectId).where(sql`${t.subjectId} is not null`),
   ],
 );
 
@@ -206,7 +217,8 @@ export const cases = pgTable(
       .notNull()
       .references(() => referrals.id),
     areaId: text('area_id').notNull(),
-    ownerAadObjectId: text('owner_aad_object_id').notNull(),
+    /** Null: the case waits in its area's queue for an officer to take it (after a transfer into the area). */
+    ownerAadObjectId: text('owner_aad_object_id'),
     kind: text('kind', { enum: ['channel', 'police_led'] }).notNull(),
     status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
     openedAt: utc('opened_at').notNull(),
@@ -220,6 +232,8 @@ export const cases = pgTable(
     uniqueIndex('cases_referral_uq').on(t.referralId),
     index('cases_owner_idx').on(t.ownerAadObjectId, t.status, t.openedAt),
     index('cases_area_idx').on(t.areaId, t.status),
+    // An area's queue of cases without an owner.
+    index('cases_unowned_idx').on(t.areaId, t.openedAt).where(sql`${t.ownerAadObjectId} is null and ${t.status} = 'open'`),
     check('cases_kind_check', sql`${t.kind} in ('channel', 'police_led')`),
     check('cases_status_check', sql`${t.status} in ('open', 'closed')`),
     check('cases_panel_decision_check', sql`${t.panelDecision} in ('adopted', 'notAdopted')`),
@@ -288,5 +302,115 @@ export const caseActions = pgTable(
     index('case_actions_owner_idx').on(t.ownerAadObjectId, t.status, t.dueOn),
     check('case_actions_status_check', sql`${t.status} in ('open', 'done')`),
     check('case_actions_kind_check', sql`${t.kind} in ('officer', 'system')`),
+  ],
+);
+
+/**
+ * A request to move a case to another area (DESIGN §5). Decided once: every
+ * change is `UPDATE … WHERE status = 'pending'`, so two approvers pressing at
+ * once (or one pressing twice) record one decision. One pending per case.
+ */
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: uuid('id').primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    fromAreaId: text('from_area_id').notNull(),
+    toAreaId: text('to_area_id').notNull(),
+    requestedByAadObjectId: text('requested_by_aad_object_id').notNull(),
+    reason: text('reason').notNull(),
+    newAddress: text('new_address').notNull(),
+    status: text('status', { enum: ['pending', 'accepted', 'declined', 'withdrawn'] }).notNull().default('pending'),
+    requestedAt: utc('requested_at').notNull(),
+    /** Escalate to the sending area's supervisors after this London date (working days set by configuration). */
+    escalateAfter: date('escalate_after', { mode: 'string' }).notNull(),
+    escalatedAt: utc('escalated_at'),
+    decidedByAadObjectId: text('decided_by_aad_object_id'),
+    decidedAt: utc('decided_at'),
+    decisionNote: text('decision_note'),
+    /** On acceptance: the new owner, or null for the receiving area's queue. */
+    newOwnerAadObjectId: text('new_owner_aad_object_id'),
+  },
+  (t) => [
+    uniqueIndex('transfers_pending_uq').on(t.caseId).where(sql`${t.status} = 'pending'`),
+    index('transfers_to_area_idx').on(t.toAreaId, t.requestedAt).where(sql`${t.status} = 'pending'`),
+    index('transfers_escalate_idx').on(t.escalateAfter).where(sql`${t.status} = 'pending' and ${t.escalatedAt} is null`),
+    index('transfers_case_idx').on(t.caseId, t.requestedAt),
+    check('transfers_status_check', sql`${t.status} in ('pending', 'accepted', 'declined', 'withdrawn')`),
+    check('transfers_areas_differ', sql`${t.fromAreaId} <> ${t.toAreaId}`),
+  ],
+);
+
+/**
+ * A request from another area's officer or a partner agency to see a record
+ * (DESIGN §6). `granted` gives read-only access to `scopes` until
+ * `expires_at`; decided once, like transfers. Refused requests (vetting
+ * purposes) are kept so the refusal itself is on record.
+ */
+export const accessRequests = pgTable(
+  'access_requests',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    /** The area that owns the record now (moved with the case on a transfer); its supervisors decide. */
+    areaId: text('area_id').notNull(),
+    requesterAadObjectId: text('requester_aad_object_id').notNull(),
+    requesterRole: text('requester_role', { enum: ['officer', 'partner'] }).notNull(),
+    purpose: text('purpose').notNull(),
+    purposeDetail: text('purpose_detail'),
+    justification: text('justification').notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    days: smallint('days').notNull(),
+    status: text('status', { enum: ['pending', 'granted', 'declined', 'withdrawn', 'refused'] }).notNull().default('pending'),
+    requestedAt: utc('requested_at').notNull(),
+    decidedByAadObjectId: text('decided_by_aad_object_id'),
+    decidedAt: utc('decided_at'),
+    decisionNote: text('decision_note'),
+    expiresAt: utc('expires_at'),
+    /** Set when the requester was warned, a day ahead, that the grant ends. */
+    expiryWarnedAt: utc('expiry_warned_at'),
+  },
+  (t) => [
+    index('access_requests_area_idx').on(t.areaId, t.requestedAt).where(sql`${t.status} = 'pending'`),
+    index('access_requests_requester_idx').on(t.requesterAadObjectId, t.referralId, t.status),
+    index('access_requests_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'granted' and ${t.expiryWarnedAt} is null`),
+    index('access_requests_referral_idx').on(t.referralId),
+    check('access_requests_status_check', sql`${t.status} in ('pending', 'granted', 'declined', 'withdrawn', 'refused')`),
+    check('access_requests_days_check', sql`${t.days} between 1 and 30`),
+    check('access_requests_role_check', sql`${t.requesterRole} in ('officer', 'partner')`),
+  ],
+);
+
+/**
+ * The de-identified statistics record of a referral (DESIGN §7, §9): written
+ * with the referral and kept current in the same transactions as its triage
+ * and panel decision. It holds categories only; when the person's records are
+ * purged the link goes (ON DELETE SET NULL) and the counts stay, so a
+ * published year never changes.
+ */
+export const referralStatistics = pgTable(
+  'referral_statistics',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id').references(() => referrals.id, { onDelete: 'set null' }),
+    pathway: text('pathway').notNull(),
+    /** The financial year by its starting calendar year: 2025 is 1 April 2025 – 31 March 2026 (London dates). */
+    financialYear: smallint('financial_year').notNull(),
+    sector: text('sector').notNull(),
+    concernType: text('concern_type').notNull(),
+    ageBand: text('age_band').notNull(),
+    gender: text('gender').notNull(),
+    areaId: text('area_id').notNull(),
+    /** The gateway outcome; null while the referral waits for triage. */
+    outcome: text('outcome'),
+    channelAdopted: boolean('channel_adopted').notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('referral_statistics_referral_uq').on(t.referralId),
+    index('referral_statistics_year_idx').on(t.pathway, t.financialYear),
   ],
 );

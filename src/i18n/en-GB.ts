@@ -385,6 +385,7 @@ export const enGB = {
   'case.person': 'Person',
   'case.area': 'Area',
   'case.owner': 'Owner',
+  'case.owner.queue': 'No owner yet: waiting in the area queue',
   'case.status': 'Status',
   'case.kind': 'Type',
   'case.opened': 'Opened',

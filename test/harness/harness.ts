@@ -22,6 +22,10 @@ export const people = {
   isaiah: { aadObjectId: '00000000-0000-0000-0000-0000000000023', name: 'Isaiah Langer' }, // supervisor, both
   patti: { aadObjectId: '00000000-0000-0000-0000-0000000000024', name: 'Patti Fernandez' }, // analyst
   lynne: { aadObjectId: '00000000-0000-0000-0000-0000000000025', name: 'Lynne Robbins' }, // officer, training lapsed
+  nestor: { aadObjectId: '00000000-0000-0000-0000-0000000000026', name: 'Nestor Wilke' }, // supervisor, eastfield
+  grady: { aadObjectId: '00000000-0000-0000-0000-0000000000027', name: 'Grady Archie' }, // supervisor, eastfield
+  johanna: { aadObjectId: '00000000-0000-0000-0000-0000000000028', name: 'Johanna Lorenz' }, // officer, eastfield
+  lidia: { aadObjectId: '00000000-0000-0000-0000-0000000000029', name: 'Lidia Holloway' }, // partner
   stranger: { aadObjectId: '99999999-0000-0000-0000-000000000099', name: 'Sam Stranger' }, // not in the directory
 } as const;
 

@@ -93,7 +93,7 @@ export interface Case {
   readonly id: string;
   readonly referralId: string;
   readonly areaId: string;
-  readonly ownerAadObjectId: string;
+  readonly ownerAadObjectId: string | null;
   readonly kind: CaseKind;
   readonly status: 'open' | 'closed';
   readonly openedAt: Date;

@@ -502,6 +502,41 @@ async function officerAfterReferral() {
   await shot('officer-settings');
 }
 
+/** Megan asks to move the case to Eastfield: the transfer form, then the case card saying it waits. */
+async function officerTransfers() {
+  if (!summary.reference) return;
+  await say(`case ${summary.reference}`);
+  let card = await waitForCard(`Case ${summary.reference}`);
+  await press(card, 'Transfer to another area');
+  card = await waitForCard(`Transfer ${summary.reference} to another area`);
+  await setField(card, 'Move to', 'Eastfield');
+  await setField(card, 'Why the case should move', 'The family moved to Eastfield at half term; the school there has taken him on.');
+  await setField(card, 'The person’s new address', '12 Orchard Row, Eastfield EF1 2AB');
+  await shot('officer-transfer-form');
+  await press(card, 'Save');
+  card = await waitForCard(`Case ${summary.reference}`);
+  const text = await shot('officer-transfer-pending');
+  check(text.includes('Transfer to Eastfield asked for'), 'case card says the transfer waits for Eastfield');
+}
+
+/** Nestor (Eastfield's supervisor) finds it under `approvals`, opens the approval card and accepts it for Johanna. */
+async function supervisorDecides() {
+  if (!summary.reference) return;
+  await say('approvals');
+  let card = await waitForCard('Approvals');
+  await shot('supervisor-approvals');
+  await press(card, 'Open');
+  card = await waitForCard(`Transfer of ${summary.reference}`);
+  const pending = await shot('supervisor-approval-card');
+  check(pending.includes('Waiting for a decision'), 'approval card shows the transfer pending');
+  await setField(card, 'Who takes the case (needed to accept)', 'Johanna Lorenz');
+  await press(card, 'Accept');
+  await lastCard().getByText('Accepted by Nestor Wilke', { exact: false }).first().waitFor({ timeout: 10_000 });
+  const decided = await shot('supervisor-approval-decided');
+  const buttonsLeft = await lastCard().getByRole('button', { name: 'Accept', exact: true }).count();
+  check(buttonsLeft === 0 && decided.includes('Now with: Johanna Lorenz'), 'decided card shows who took it, without the buttons');
+}
+
 // ---------- main ----------
 let exit = 0;
 try {
@@ -515,6 +550,10 @@ try {
     await stopDev();
     await startDev('megan');
     await session('officer-after', officerAfterReferral);
+    await session('officer-transfer', officerTransfers);
+    await stopDev();
+    await startDev('nestor');
+    await session('supervisor', supervisorDecides);
   } else {
     await session('referrer', referrerWalk);
   }

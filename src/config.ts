@@ -50,8 +50,17 @@ const envSchema = z.object({
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   REMINDER_SWEEP_MS: z.coerce.number().int().min(1000).default(60_000),
   ESCALATE_AFTER_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(3),
+  TRANSFER_ESCALATE_AFTER_WORKING_DAYS: z.coerce.number().int().min(1).max(30).default(5),
   /** How many instances share Teams' per-app rate limit (each takes 1/N of it). */
   INSTANCES: z.coerce.number().int().min(1).max(100).default(1),
+  /** The origin users reach this service on (https://desk.example.org): download links point here. */
+  PUBLIC_URL: z
+    .string()
+    .url('PUBLIC_URL must be a URL like https://desk.example.org')
+    .refine((u) => /^https?:\/\/[^/?#]+\/?$/i.test(u), 'PUBLIC_URL must be an http(s) origin, with no path')
+    .optional(),
+  /** Signs download links; every instance needs the same one (at least 32 characters). */
+  DOWNLOAD_LINK_SECRET: z.string().min(32, 'DOWNLOAD_LINK_SECRET must be at least 32 characters').optional(),
 });
 
 export interface Config {
@@ -70,7 +79,13 @@ export interface Config {
   readonly outboxLeaseMs: number;
   readonly reminderSweepMs: number;
   readonly escalateAfterWorkingDays: number;
+  /** A pending transfer goes to the sending area's supervisors after this many working days. */
+  readonly transferEscalateAfterWorkingDays: number;
   readonly instances: number;
+  /** Where download links point; absent in local runs, where the service's own address is used. */
+  readonly publicUrl?: string | undefined;
+  /** Signs download links; absent → a secret made at start (one instance only). */
+  readonly downloadLinkSecret?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const anonymous = !botAuth.MicrosoftAppId;
   if (anonymous && e.NODE_ENV === 'production') {
     throw new ConfigError('MicrosoftAppId is not set: production refuses to run without Bot Framework authentication. Set MicrosoftAppId, MicrosoftAppTenantId, MicrosoftAppType and a credential.');
+  }
+  if (e.NODE_ENV === 'production' && !e.PUBLIC_URL?.toLowerCase().startsWith('https://')) {
+    throw new ConfigError('PUBLIC_URL is not set to an https:// address: production needs the address users reach this service on, for the statistics CSV download links.');
+  }
+  if (!anonymous && e.INSTANCES > 1 && !e.DOWNLOAD_LINK_SECRET) {
+    throw new ConfigError('DOWNLOAD_LINK_SECRET is not set: with several instances each must sign and check download links with the same secret (32 characters or more).');
   }
   if (!anonymous && !e.DIRECTORY_FILE) {
     throw new ConfigError('DIRECTORY_FILE is not set: with Bot Framework authentication on, the demo directory is not used. Point DIRECTORY_FILE at your directory JSON.');
@@ -125,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxLeaseMs: e.OUTBOX_LEASE_MS,
     reminderSweepMs: e.REMINDER_SWEEP_MS,
     escalateAfterWorkingDays: e.ESCALATE_AFTER_WORKING_DAYS,
+    transferEscalateAfterWorkingDays: e.TRANSFER_ESCALATE_AFTER_WORKING_DAYS,
     instances: e.INSTANCES,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    downloadLinkSecret: e.DOWNLOAD_LINK_SECRET,
   };
 }

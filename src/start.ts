@@ -13,6 +13,9 @@ import type { AppDeps } from './app/context.js';
 import { PeriodicJob } from './notify/periodic.js';
 import { runReminderSweep, type SweepResult } from './app/reminders.js';
 import { recipientUnreachable } from './app/conversations.js';
+import { DownloadLinks } from './http/download-links.js';
+import { statisticsDownloads } from './bot/statistics-download.js';
+import { randomBytes } from 'node:crypto';
 
 export interface RunningService {
   readonly url: string;
@@ -52,6 +55,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     now: opts.now ?? (() => new Date()),
     log,
     messagesQueued: () => deliverer?.kick(),
+    transferEscalationWorkingDays: config.transferEscalateAfterWorkingDays,
   };
   deliverer = new OutboxDeliverer({
     db: database.db,
@@ -70,7 +74,14 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     log,
   });
 
-  const bot = createBot({ deps, adapter, storage: new BotStateStore(database.db), botAppId });
+  // Links point at PUBLIC_URL, or in a local run at this server's own address (known once it listens).
+  let ownUrl = '';
+  const links = new DownloadLinks({
+    secret: config.downloadLinkSecret ? Buffer.from(config.downloadLinkSecret, 'utf8') : randomBytes(32),
+    baseUrl: () => config.publicUrl ?? ownUrl,
+    now: deps.now,
+  });
+  const bot = createBot({ deps, adapter, storage: new BotStateStore(database.db), botAppId, csvLinks: links });
   adapter.onTurnError = async (_context, err) => {
     log.error({ err }, 'turn error');
   };
@@ -88,6 +99,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
         return { ok: false, database: database.kind };
       }
     },
+    statisticsCsv: statisticsDownloads(deps, links),
     log,
   });
   server.keepAliveTimeout = 65_000;
@@ -102,6 +114,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  ownUrl = url;
 
   return {
     url,
@@ -111,10 +124,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     sweeper,
     deps,
     close: async () => {
+      // server.close() waits for the turns in flight, but a connection whose turn was in flight
+      // stays open (keep-alive) once answered, and close() would wait out keepAliveTimeout (65 s):
+      // close connections as they fall idle.
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(closeIdle);
       await sweeper.stop();
       await deliverer.stop();
       if (ownsDatabase) await database.close();

@@ -130,3 +130,22 @@ describe('loadConfig: authentication and listening', () => {
     expect(configError({ LOG_LEVEL: 'loud' }).message).toMatch(/^LOG_LEVEL: Invalid enum value/);
   });
 });
+
+describe('loadConfig: download links', () => {
+  it('needs PUBLIC_URL, an https:// origin, in production', () => {
+    const path = directoryFile({ areas, people: [officer] });
+    const production = { ...authenticated, DIRECTORY_FILE: path, NODE_ENV: 'production' };
+    expect(configError(production).message).toMatch(/^PUBLIC_URL is not set to an https:\/\/ address/);
+    expect(configError({ ...production, PUBLIC_URL: 'http://desk.example.org' }).message).toMatch(/^PUBLIC_URL is not set to an https:\/\/ address/);
+    expect(configError({ ...production, PUBLIC_URL: 'https://desk.example.org/bot' }).message).toBe('PUBLIC_URL: PUBLIC_URL must be an http(s) origin, with no path');
+    expect(loadConfig({ ...production, PUBLIC_URL: 'https://desk.example.org/' }).publicUrl).toBe('https://desk.example.org');
+  });
+
+  it('needs one DOWNLOAD_LINK_SECRET for several authenticated instances, and makes its own for one', () => {
+    const path = directoryFile({ areas, people: [officer] });
+    expect(configError({ ...authenticated, DIRECTORY_FILE: path, INSTANCES: '3' }).message).toMatch(/^DOWNLOAD_LINK_SECRET is not set: with several instances/);
+    expect(configError({ ...authenticated, DIRECTORY_FILE: path, INSTANCES: '3', DOWNLOAD_LINK_SECRET: 'short' }).message).toBe('DOWNLOAD_LINK_SECRET: DOWNLOAD_LINK_SECRET must be at least 32 characters');
+    expect(loadConfig({ ...authenticated, DIRECTORY_FILE: path, INSTANCES: '3', DOWNLOAD_LINK_SECRET: 'x'.repeat(32) }).downloadLinkSecret).toBe('x'.repeat(32));
+    expect(loadConfig({ ...authenticated, DIRECTORY_FILE: path }).downloadLinkSecret).toBeUndefined();
+  });
+});

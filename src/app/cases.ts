@@ -27,6 +27,11 @@ import type { Referral } from '../db/repositories/referrals.js';
 import * as casesRepo from '../db/repositories/cases.js';
 import type { Case, CaseAction, CaseListItem, QueueItem, Triage } from '../db/repositories/cases.js';
 import { enqueueMessages } from '../db/repositories/outbox.js';
+import * as approvalsRepo from '../db/repositories/approvals.js';
+import type { Transfer } from '../db/repositories/approvals.js';
+import { requestTransfer, takeCase } from './approvals.js';
+import * as statisticsRepo from '../db/repositories/statistics.js';
+import { isAdoptedDecision } from '../domain/statistics.js';
 import type { DatabaseOrTransaction, Transaction } from '../db/client.js';
 
 const QUEUE_PAGE = 25;
@@ -37,7 +42,7 @@ export const CHRONOLOGY_PAGE = 10;
 
 /** Forms an officer fills in on a case (the triage form is on the referral). */
 export type CaseForm = Exclude<CaseFormId, 'triage' | 'correction'>;
-const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close', 'panel', 'contact'];
+const caseForms: readonly CaseForm[] = ['consent', 'vulnerability', 'intervention', 'interventionReview', 'action', 'actionComplete', 'actionReassign', 'note', 'close', 'panel', 'contact', 'transfer'];
 export const isCaseForm = (f: string): f is CaseForm => (caseForms as readonly string[]).includes(f);
 
 /** Forms that may still be used once a case is closed: the scheduled reviews must be completable. */
@@ -54,6 +59,8 @@ export interface CaseSummary extends CaseRecord {
   readonly case: Case;
   readonly entries: readonly CaseEntry[];
   readonly openActions: readonly CaseAction[];
+  /** A transfer to another area that waits for its supervisors. */
+  readonly pendingTransfer: Transfer | undefined;
 }
 
 export type CaseScreen =
@@ -110,7 +117,7 @@ async function assertCaseWorker(deps: AppDeps, actor: Actor, action: string, ent
  * Loads a referral (and its triage and case) for an officer, or refuses.
  * The area checked is the case's when there is one (a transfer moves it).
  */
-async function loadRecord(deps: AppDeps, actor: Actor, reference: string, action: string): Promise<CaseRecord> {
+export async function loadRecord(deps: AppDeps, actor: Actor, reference: string, action: string): Promise<CaseRecord> {
   await assertCaseWorker(deps, actor, action, 'reference', reference);
   const referral = await referralsRepo.findReferralByReference(deps.db, reference);
   if (!referral) throw new DomainError('not_found');
@@ -134,7 +141,7 @@ function pathwayOf(referral: Referral): PathwayDefinition {
   return p;
 }
 
-function requireCase(record: CaseRecord): asserts record is CaseRecord & { case: Case } {
+export function requireCase(record: CaseRecord): asserts record is CaseRecord & { case: Case } {
   if (!record.case) throw new DomainError('not_found');
 }
 
@@ -144,10 +151,12 @@ export function officersOf(deps: AppDeps, areaId: string): string[] {
 }
 
 function validationContext(deps: AppDeps, record: CaseRecord): ValidationContext {
+  const areaId = record.case?.areaId ?? record.referral.areaId;
+  const areas = deps.directory.areas.map((a) => a.id);
   return {
     today: londonDate(deps.now()),
     answers: record.referral.answers,
-    dynamicChoices: { areas: deps.directory.areas.map((a) => a.id), officers: officersOf(deps, record.case?.areaId ?? record.referral.areaId) },
+    dynamicChoices: { areas, otherAreas: areas.filter((a) => a !== areaId), officers: officersOf(deps, areaId) },
   };
 }
 
@@ -193,10 +202,25 @@ export async function openReferral(deps: AppDeps, actor: Actor, reference: strin
   return { kind: 'referral', record, canTriage: record.triage === undefined };
 }
 
-async function caseSummaryScreen(deps: AppDeps, actor: Actor, record: CaseRecord & { case: Case }, notice?: Notice): Promise<CaseScreen> {
-  const [entries, openActions] = await Promise.all([casesRepo.listEntries(deps.db, record.case.id), casesRepo.listOpenActions(deps.db, record.case.id)]);
+export async function caseSummaryScreen(deps: AppDeps, actor: Actor, record: CaseRecord & { case: Case }, notice?: Notice): Promise<CaseScreen> {
+  const [entries, openActions, pendingTransfer] = await Promise.all([
+    casesRepo.listEntries(deps.db, record.case.id),
+    casesRepo.listOpenActions(deps.db, record.case.id),
+    approvalsRepo.findPendingTransfer(deps.db, record.case.id),
+  ]);
   await appendAudit(deps.db, deps.now(), [{ actorAadObjectId: actor.aadObjectId, action: 'case.view', entityType: 'case', entityId: record.case.id }]);
-  return { kind: 'case', summary: { ...record, entries, openActions }, ...(notice ? { notice } : {}) };
+  return { kind: 'case', summary: { ...record, entries, openActions, pendingTransfer }, ...(notice ? { notice } : {}) };
+}
+
+/** An officer of the area takes a case waiting in the area queue (after a transfer in). */
+export async function takeFromQueue(deps: AppDeps, actor: Actor, reference: string): Promise<CaseScreen> {
+  const record = await loadRecord(deps, actor, reference, 'case.take');
+  requireCase(record);
+  if (record.case.status !== 'open') throw new DomainError('case_closed');
+  const notice = await takeCase(deps, actor, record);
+  const fresh = await loadRecord(deps, actor, reference, 'case.view');
+  requireCase(fresh);
+  return caseSummaryScreen(deps, actor, fresh, notice);
 }
 
 /** The case card again (the forms' Cancel). */
@@ -260,6 +284,7 @@ export async function recordTriage(deps: AppDeps, actor: Actor, reference: strin
     const audit: NewAuditEntry[] = [{ actorAadObjectId: actor.aadObjectId, action: 'referral.triage', entityType: 'referral', entityId: record.referral.id }];
     const status: ReferralStatus = kind ? 'being_assessed' : 'closed';
     await casesRepo.setReferralStatus(tx, record.referral.id, status);
+    await statisticsRepo.setStatisticsOutcome(tx, record.referral.id, outcome);
     if (kind) {
       const caseId = randomUUID();
       await casesRepo.insertCase(tx, { id: caseId, referralId: record.referral.id, areaId: record.referral.areaId, ownerAadObjectId: actor.aadObjectId, kind, openedAt: now, lastActivityAt: now });
@@ -295,7 +320,7 @@ async function tellReferrer(tx: DatabaseOrTransaction, referral: Referral, statu
   );
 }
 
-function entry(caseId: string, kind: EntryKind, data: StepAnswers, actor: Actor, at: Date, extra: { id?: string; subjectId?: string | null; correctsEntryId?: string | null } = {}): casesRepo.NewEntry {
+export function entry(caseId: string, kind: EntryKind, data: StepAnswers, actor: Actor, at: Date, extra: { id?: string; subjectId?: string | null; correctsEntryId?: string | null } = {}): casesRepo.NewEntry {
   return { id: extra.id ?? randomUUID(), caseId, kind, subjectId: extra.subjectId ?? null, correctsEntryId: extra.correctsEntryId ?? null, data, authorAadObjectId: actor.aadObjectId, at };
 }
 
@@ -443,6 +468,7 @@ async function saveCaseForm(deps: AppDeps, actor: Actor, reference: string, reco
   const now = deps.now();
   const today = londonDate(now);
 
+  let applied: Notice | undefined;
   const outcome = await deps.db.transaction(async (tx): Promise<Notice> => {
     const audit: NewAuditEntry = { actorAadObjectId: actor.aadObjectId, action: corrects ? 'case.correct' : `case.${input.form}`, entityType: 'case', entityId: c.id };
     if (corrects) {
@@ -452,12 +478,14 @@ async function saveCaseForm(deps: AppDeps, actor: Actor, reference: string, reco
     } else {
       const notice = await applyForm(tx, deps, actor, record as CaseRecord & { case: Case }, input.form, values, subject, now, today);
       if (notice.tone === 'attention') return notice;
+      // A form whose confirmation names something (the transfer's area) says so itself.
+      if (notice.params) applied = notice;
     }
     await casesRepo.touchCase(tx, c.id, now);
     await appendAudit(tx, now, [audit]);
-    return { key: corrects ? 'case.saved.correction' : `case.saved.${input.form}`, tone: 'good' };
+    return applied ?? { key: corrects ? 'case.saved.correction' : `case.saved.${input.form}`, tone: 'good' };
   });
-  if (input.form === 'close' && outcome.tone === 'good') deps.messagesQueued();
+  if ((input.form === 'close' || input.form === 'transfer') && outcome.tone === 'good') deps.messagesQueued();
   const fresh = await loadRecord(deps, actor, reference, 'case.view');
   requireCase(fresh);
   return caseSummaryScreen(deps, actor, fresh, outcome);
@@ -533,8 +561,11 @@ async function applyForm(
     }
     case 'panel':
       await casesRepo.setPanelDecision(tx, c.id, values.decision === 'adopted' ? 'adopted' : 'notAdopted');
+      await statisticsRepo.setChannelAdopted(tx, record.referral.id, isAdoptedDecision(record.pathway, values));
       await casesRepo.insertEntries(tx, [entry(c.id, 'panel', values, actor, now)]);
       return ok;
+    case 'transfer':
+      return requestTransfer(tx, deps, actor, record, values, now, today);
     case 'close': {
       const closed = await casesRepo.closeCase(tx, c.id, now);
       if (!closed) return { key: 'case.conflict.closed', tone: 'attention' };

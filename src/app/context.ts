@@ -11,4 +11,6 @@ export interface AppDeps {
   readonly log: Logger;
   /** Called after a transaction that queued proactive messages has committed. */
   readonly messagesQueued: () => void;
+  /** A pending transfer is escalated after this many working days (default 5). */
+  readonly transferEscalationWorkingDays?: number;
 }

@@ -27,6 +27,7 @@ import {
 import * as remindersRepo from '../db/repositories/reminders.js';
 import { enqueueMessages, type OutboxMessage } from '../db/repositories/outbox.js';
 import type { Transaction } from '../db/client.js';
+import { sweepApprovals } from './approvals.js';
 
 export interface SweepOptions {
   /** Working days overdue after which an action goes to the area's supervisors (default 3). */
@@ -68,6 +69,8 @@ export async function runReminderSweep(deps: AppDeps, o: SweepOptions = {}): Pro
     queued += n.queued;
     if (n.rows < batch) break;
   }
+  // Transfers waiting too long, and grants about to end.
+  queued += await sweepApprovals(deps, batch);
   for (;;) {
     const n = await sweepDigests(deps, batch);
     digests += n.digests;

@@ -6,6 +6,7 @@
  */
 import type { AppDeps } from './context.js';
 import type { Actor } from '../domain/directory.js';
+import { personKey } from '../domain/approvals.js';
 import { DomainError } from '../domain/errors.js';
 import {
   findStep,
@@ -29,6 +30,8 @@ import type { Referral } from '../db/repositories/referrals.js';
 import { appendAudit } from '../db/repositories/audit.js';
 import { enqueueMessages } from '../db/repositories/outbox.js';
 import { trainedCaseWorkers } from '../domain/permissions.js';
+import { statisticsRecordOf } from '../domain/statistics.js';
+import { insertReferralStatistics } from '../db/repositories/statistics.js';
 
 /** What the bot should show next. */
 export type WizardScreen =
@@ -222,7 +225,10 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       answers,
       submittedAt: now,
       triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
+      personKey: personKey(answers[pathway.personNameFields.step]?.[pathway.personNameFields.last], answers[pathway.ageFields.step]?.[pathway.ageFields.dateOfBirth]),
     });
+    // The de-identified record the statistics count: it outlives the referral (DESIGN §7).
+    await insertReferralStatistics(tx, referral.id, statisticsRecordOf(pathway, answers, areaId, today));
     // Trained officers and supervisors of the chosen area, and only that area, are told.
     const recipients = trainedCaseWorkers(deps.directory, areaId, today);
     await enqueueMessages(

@@ -8,9 +8,11 @@ import { Application, TurnState, type AdaptiveCard } from '@microsoft/teams-ai';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../app/context.js';
-import type { Actor } from '../domain/directory.js';
+import type { Actor, Directory } from '../domain/directory.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
-import { londonDate } from '../domain/time.js';
+import { formatLondonDateTime, londonDate } from '../domain/time.js';
+import { approvalCardKinds } from '../domain/reminders.js';
+import type { Notice } from '../app/cases.js';
 import { resolveLocale, translator } from '../i18n/catalogue.js';
 import { pathways } from '../forms/prevent.js';
 import * as wizard from '../app/wizard.js';
@@ -20,7 +22,12 @@ import { caseScreenCard } from './case-views.js';
 import * as reminders from '../app/reminders.js';
 import { actionIdsOf, dueCard, notificationCard, settingsCard } from './notifications.js';
 import { rememberConversation } from '../app/conversations.js';
+import * as approvals from '../app/approvals.js';
+import { approvalScreenCard } from './approval-views.js';
 import { parseCommand } from './commands.js';
+import * as statistics from '../app/statistics.js';
+import { statisticsCard } from './statistics-view.js';
+import type { DownloadGrant } from '../http/download-links.js';
 import { parseReference } from '../domain/referral.js';
 import type { SafeguardAdapter } from './adapter.js';
 import {
@@ -66,6 +73,21 @@ const actionSchemas = {
   'case.submit': z.object({ reference, form: z.string().refine(cases.isCaseForm), subject: id.optional(), corrects: id.optional() }).passthrough(),
   'case.correct': z.object({ reference, entry: id }).passthrough(),
   'case.chronology': z.object({ reference, page: z.string().regex(/^\d{1,4}$/) }).passthrough(),
+  'case.take': z.object({ reference }).passthrough(),
+  'transfer.accept': z.object({ id }).passthrough(),
+  'transfer.decline': z.object({ id }).passthrough(),
+  'transfer.withdraw': z.object({ id }).passthrough(),
+  'access.start': z.object({}).passthrough(),
+  'access.find': z.object({}).passthrough(),
+  'access.submit': z.object({ record: id }).passthrough(),
+  'access.grant': z.object({ id }).passthrough(),
+  'access.decline': z.object({ id }).passthrough(),
+  'access.withdraw': z.object({ id }).passthrough(),
+  'access.view': z.object({ id }).passthrough(),
+  'approval.open': z.object({ subject: z.enum(['transfer', 'access']), id }).passthrough(),
+  'approval.refresh': z.object({ subject: z.enum(['transfer', 'access']), id }).passthrough(),
+  'approvals.list': z.object({}).passthrough(),
+  'stats.csv': z.object({ year: z.string().regex(/^\d{4}$/) }).passthrough(),
   'due.list': z.object({}).passthrough(),
   'settings.save': z.object({ reminderMode: z.enum(['immediate', 'digest']) }).passthrough(),
 } as const;
@@ -77,6 +99,8 @@ export interface BotOptions {
   readonly adapter: SafeguardAdapter;
   readonly storage: Storage;
   readonly botAppId?: string | undefined;
+  /** Hands out the statistics CSV's download links (src/http/download-links.ts). */
+  readonly csvLinks: { statisticsCsv(grant: DownloadGrant): { readonly url: string; readonly expiresAt: Date } };
 }
 
 /** Strips a conversation reference to what a proactive send needs (no message id, no display names). */
@@ -90,6 +114,12 @@ function storableReference(activity: Activity): StoredConversationRef {
     bot: { id: r.bot?.id, name: r.bot?.name },
     user: { id: r.user?.id, aadObjectId: r.user?.aadObjectId },
   };
+}
+
+/** The Teams user id of the person a turn is from: approval cards refresh for them. */
+function userIdsOf(activity: Activity): string[] {
+  const id = activity.from?.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 200 ? [id] : [];
 }
 
 export function createBot(o: BotOptions): Application<TurnState> {
@@ -123,13 +153,29 @@ export function createBot(o: BotOptions): Application<TurnState> {
     try {
       return await fn(v);
     } catch (err) {
-      if (isDomainError(err)) return errorCard(v, err.code);
+      if (isDomainError(err)) return errorCard(v, err.code, err.params);
       turnLog(activity).error({ err }, 'turn failed');
       return errorCard(v, 'generic');
     }
   };
 
   const pathwayOf = (d: { pathway: string }) => pathways[d.pathway];
+
+  /**
+   * `case <REF>`: the record for its area's officers; for anyone else, the
+   * record as their access grant shows it, if one runs (the refusal of the
+   * ordinary view is audited first, then the view under the grant).
+   */
+  const openRecordCard = async (v: ViewContext, activity: Activity, actor: Actor, reference: string): Promise<Card> => {
+    try {
+      return caseScreenCard(v, await cases.openRecord(deps, actor, reference));
+    } catch (err) {
+      if (!isDomainError(err) || err.code !== 'forbidden') throw err;
+      const granted = await approvals.openUnderGrant(deps, actor, reference);
+      if (!granted) throw err;
+      return approvalScreenCard(v, granted, userIdsOf(activity));
+    }
+  };
 
   const runCommand = (activity: Activity): Promise<Card> =>
     guarded(activity, async (v) => {
@@ -151,13 +197,19 @@ export function createBot(o: BotOptions): Application<TurnState> {
         case 'myReferrals':
           return myReferralsCard(v, await listMyReferrals(deps, actor));
         case 'case':
-          return caseScreenCard(v, await cases.openRecord(deps, actor, cmd.reference));
+          return openRecordCard(v, activity, actor, cmd.reference);
+        case 'approvals':
+          return approvalScreenCard(v, await approvals.listApprovals(deps, actor), userIdsOf(activity));
+        case 'access':
+          return approvalScreenCard(v, await approvals.startAccessRequest(deps, actor), userIdsOf(activity));
         case 'queue':
           return caseScreenCard(v, await cases.listQueue(deps, actor));
         case 'cases':
           return caseScreenCard(v, await cases.listMyCases(deps, actor));
         case 'due':
           return dueCard(v, await reminders.listDue(deps, actor));
+        case 'stats':
+          return statisticsCard(v, await statistics.viewStatistics(deps, actor, cmd.year), { log: turnLog(activity) });
         case 'settings':
           return settingsCard(v, await reminders.getReminderMode(deps, actor.aadObjectId));
         case 'unknown':
@@ -183,7 +235,10 @@ export function createBot(o: BotOptions): Application<TurnState> {
         corrects?: string;
         entry?: string;
         page?: string;
+        id?: string;
+        record?: string;
       };
+      const approval = (screen: approvals.ApprovalScreen) => approvalScreenCard(v, screen, userIdsOf(activity));
       switch (verb) {
         case 'wizard.next':
         case 'wizard.back':
@@ -227,6 +282,39 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return caseScreenCard(v, await cases.showCorrection(deps, actor, data.reference!, data.entry!));
         case 'case.chronology':
           return caseScreenCard(v, await cases.chronology(deps, actor, data.reference!, Number(data.page)));
+        case 'case.take':
+          return caseScreenCard(v, await cases.takeFromQueue(deps, actor, data.reference!));
+        case 'transfer.accept':
+        case 'transfer.decline':
+          return approval(await approvals.decideTransfer(deps, actor, data.id!, verb === 'transfer.accept' ? 'accept' : 'decline', data));
+        case 'transfer.withdraw':
+          return approval(await approvals.withdrawTransfer(deps, actor, data.id!));
+        case 'access.start':
+          return approval(await approvals.startAccessRequest(deps, actor));
+        case 'access.find':
+          return approval(await approvals.findRecordForAccess(deps, actor, data));
+        case 'access.submit':
+          return approval(await approvals.submitAccessRequest(deps, actor, data.record!, data));
+        case 'access.grant':
+        case 'access.decline':
+          return approval(await approvals.decideAccess(deps, actor, data.id!, verb === 'access.grant' ? 'grant' : 'decline', data));
+        case 'access.withdraw':
+          return approval(await approvals.withdrawAccess(deps, actor, data.id!));
+        case 'access.view':
+          return approval(await approvals.viewUnderGrant(deps, actor, data.id!));
+        case 'approval.open':
+        case 'approval.refresh':
+          return approval(
+            data.subject === 'transfer' ? await approvals.transferCard(deps, actor, data.id!) : await approvals.accessCard(deps, actor, data.id!),
+          );
+        case 'approvals.list':
+          return approval(await approvals.listApprovals(deps, actor));
+        case 'stats.csv': {
+          const report = await statistics.requestStatisticsCsv(deps, actor, String(data.year));
+          const link = o.csvLinks.statisticsCsv({ pathway: report.pathway, year: report.year, locale: resolveLocale(activity.locale) });
+          const validMinutes = Math.max(1, Math.round((link.expiresAt.getTime() - deps.now().getTime()) / 60_000));
+          return statisticsCard(v, report, { log: turnLog(activity), link: { url: link.url, validMinutes } });
+        }
         case 'due.list':
           return dueCard(v, await reminders.listDue(deps, actor));
         case 'settings.save': {
@@ -245,7 +333,16 @@ export function createBot(o: BotOptions): Application<TurnState> {
   // Universal Actions: every card verb arrives here, answered in the HTTP response.
   app.adaptiveCards.actionExecute(/.*/, async (context) => {
     const action = (context.activity.value as { action?: { verb?: unknown; data?: unknown } } | undefined)?.action;
-    return (await runAction(context.activity, action?.verb, action?.data)) as unknown as AdaptiveCard;
+    const card = await runAction(context.activity, action?.verb, action?.data);
+    // Answered here, not by teams-ai: for a card with `refresh` it would first PUT the card over
+    // the pressed message, outside the outbox's rate limits, and again on every automatic refresh
+    // (each PUT prompting another). The pressed copy takes this response; the other delivered
+    // copies are updated through the outbox.
+    await context.sendActivity({
+      type: ActivityTypes.InvokeResponse,
+      value: { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card } },
+    });
+    return card as unknown as AdaptiveCard;
   });
 
   app.activity(ActivityTypes.Message, async (context) => {
@@ -285,6 +382,16 @@ export function createBot(o: BotOptions): Application<TurnState> {
   return app;
 }
 
+/** Notices that say why an approval card arrived again (escalation, expiry soon). */
+function approvalNotice(directory: Directory, kind: string, payload: Record<string, unknown>): Notice | undefined {
+  if (kind === 'transfer.escalated') {
+    const area = (id: unknown) => (typeof id === 'string' ? (directory.area(id)?.name ?? id) : '');
+    return { key: 'notice.transfer.escalated', params: { reference: String(payload.reference ?? ''), from: area(payload.fromAreaId), to: area(payload.toAreaId) }, tone: 'attention' };
+  }
+  if (kind === 'access.expiring' && typeof payload.expiresAt === 'string') return { key: 'access.expiring', params: { until: formatLondonDateTime(new Date(payload.expiresAt)) }, tone: 'attention' };
+  return undefined;
+}
+
 /** The proactive transport for the outbox: renders the message's card and sends it into the stored conversation. */
 export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: string | undefined; deps: AppDeps }): SendProactive {
   return async (reference, message) => {
@@ -293,23 +400,42 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
       directory: o.deps.directory,
       today: londonDate(o.deps.now()),
     };
-    const ids = actionIdsOf(message.kind, message.payload);
-    const actions = ids.length > 0 ? await reminders.actionsForReminders(o.deps, ids) : new Map();
+    const userId = (reference.user as { id?: unknown } | undefined)?.id;
+    const userIds = typeof userId === 'string' ? [userId] : [];
     let card: Card | undefined;
+    let replaces: string | undefined;
     try {
-      card = notificationCard(v, message.kind, message.payload, actions);
+      if (message.kind === 'approval.update') {
+        // The original approval card, brought up to date in place once it has been delivered.
+        const original = await approvals.originalMessage(o.deps, String(message.payload.originalId ?? ''));
+        if (!original) return 'skipped';
+        if (original.status === 'pending' || original.status === 'sending') throw new DeliveryError('the card to update is not delivered yet', 503);
+        if (original.status !== 'sent' || !original.sentActivityId) return 'skipped';
+        replaces = original.sentActivityId;
+        card = await approvalCard(o.deps, v, original.kind, original.payload, message.recipientAadObjectId, userIds);
+      } else if ((approvalCardKinds as readonly string[]).includes(message.kind)) {
+        card = await approvalCard(o.deps, v, message.kind, message.payload, message.recipientAadObjectId, userIds);
+      } else {
+        const ids = actionIdsOf(message.kind, message.payload);
+        const actions = ids.length > 0 ? await reminders.actionsForReminders(o.deps, ids) : new Map();
+        card = notificationCard(v, message.kind, message.payload, actions);
+      }
     } catch (err) {
-      // A kind this version cannot render: fail it visibly rather than send nonsense.
+      if (err instanceof DeliveryError) throw err;
+      // A kind this version cannot render, or a subject that is gone: fail it visibly rather than send nonsense.
       throw new DeliveryError((err as Error).message, 400);
     }
     if (!card) return 'skipped';
     // The adapter hands errors inside the callback to onTurnError (which only logs), so the
     // callback keeps its own failure and we rethrow it: the outbox must see a 403 or a 429.
     let failure: unknown;
+    let activityId: string | undefined;
     try {
       await o.adapter.continueConversationAsync(o.botAppId ?? '', reference as Partial<ConversationReference>, async (ctx) => {
         try {
-          await ctx.sendActivity({ type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] });
+          const activity = { type: ActivityTypes.Message, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] };
+          if (replaces) await ctx.updateActivity({ ...activity, id: replaces });
+          else activityId = (await ctx.sendActivity(activity))?.id;
         } catch (err) {
           failure = err;
         }
@@ -320,6 +446,20 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
       const retryAfter = Number(e.response?.headers?.get?.('retry-after'));
       throw new DeliveryError((err as Error).message, e.statusCode, Number.isFinite(retryAfter) ? retryAfter : undefined);
     }
-    return 'sent';
+    return activityId ? { activityId } : 'sent';
   };
+}
+
+async function approvalCard(deps: AppDeps, v: ViewContext, kind: string, payload: Record<string, unknown>, recipient: string, userIds: readonly string[]): Promise<Card | undefined> {
+  let screen: approvals.ApprovalScreen | undefined;
+  try {
+    screen = await approvals.approvalCardFor(deps, kind, payload, recipient);
+  } catch (err) {
+    // The recipient may no longer see it (moved area, training lapsed): nothing to send them.
+    if (isDomainError(err) && (err.code === 'forbidden' || err.code === 'not_found')) return undefined;
+    throw err;
+  }
+  if (!screen) return undefined;
+  const notice = approvalNotice(deps.directory, kind, payload);
+  return approvalScreenCard(v, notice && (screen.kind === 'transfer' || screen.kind === 'access') ? { ...screen, notice } : screen, userIds);
 }

@@ -218,7 +218,8 @@ export interface CaseListCard {
 /** cards/case.json */
 export interface CaseCard {
   readonly title: string;
-  readonly notice: NoticeView;
+  /** The result of the last change, and standing notices (a pending transfer). */
+  readonly notice: ReadonlyArray<NoticeView[number]>;
   readonly facts: ReadonlyArray<{ readonly title: string; readonly value: string }>;
   readonly vulnerability: {
     readonly title: string;
@@ -343,6 +344,45 @@ export interface SettingsCard {
   readonly choices: readonly ChoiceView[];
 }
 
+/**
+ * cards/approval.json: a transfer's or access request's card. `refresh`
+ * makes Teams ask again (verb approval.refresh) whenever one of `userIds`
+ * looks at it, so each sees the current state and their own buttons.
+ */
+export interface ApprovalCard {
+  readonly refresh: { readonly action: { readonly type: 'Action.Execute'; readonly verb: string; readonly data: ActionData }; readonly userIds: readonly string[] };
+  readonly title: string;
+  readonly status: string;
+  readonly statusColor: 'Default' | 'Attention' | 'Good' | 'Warning';
+  readonly notice: NoticeView;
+  readonly facts: ReadonlyArray<{ readonly title: string; readonly value: string }>;
+  readonly texts: ReadonlyArray<{ readonly label: string; readonly value: string }>;
+  readonly errorSummary: OptionalText;
+  readonly fields: readonly StepFieldView[];
+  readonly footer: string;
+  readonly buttons: ReadonlyArray<ButtonView & { readonly style: 'default' | 'positive' | 'destructive' }>;
+}
+
+/** cards/stats.json: a financial year's statistics, every figure already suppressed. */
+export interface StatsCard {
+  readonly title: string;
+  readonly period: string;
+  readonly notice: NoticeView;
+  readonly headline: string;
+  /** The bar chart as a `data:image/png` URL: zero or one. */
+  readonly chart: readonly [] | readonly [{ readonly url: string; readonly altText: string }];
+  readonly tables: ReadonlyArray<{ readonly title: string; readonly facts: ReadonlyArray<{ readonly title: string; readonly value: string }> }>;
+  readonly change: {
+    readonly title: string;
+    /** The first row is the header. */
+    readonly rows: ReadonlyArray<{ readonly label: string; readonly previous: string; readonly current: string; readonly change: string; readonly weight: 'Default' | 'Bolder' }>;
+  };
+  readonly notes: ReadonlyArray<{ readonly text: string }>;
+  readonly buttons: readonly ButtonView[];
+  /** A download link just issued: zero or one. */
+  readonly links: ReadonlyArray<{ readonly title: string; readonly url: string }>;
+}
+
 interface CardData {
   'referral-step': ReferralStepCard;
   'referral-review': ReferralReviewCard;
@@ -360,6 +400,8 @@ interface CardData {
   chronology: ChronologyCard;
   reminder: ReminderCard;
   settings: SettingsCard;
+  stats: StatsCard;
+  approval: ApprovalCard;
 }
 
 export type CardName = keyof CardData;
@@ -380,6 +422,8 @@ export const cardNames: readonly CardName[] = [
   'chronology',
   'reminder',
   'settings',
+  'stats',
+  'approval',
 ];
 
 const templates = new Map<CardName, ACData.Template>(

@@ -227,17 +227,28 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
     };
   });
 
-  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close' | 'panel' | 'contact') => button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
+  const form = (key: 'consent' | 'vulnerability' | 'intervention' | 'action' | 'note' | 'close' | 'panel' | 'contact' | 'transfer') =>
+    button(v.t(`case.btn.${key}`), 'case.form', { ...ref, form: key });
+  const pending = s.summary.pendingTransfer;
+  const moveButtons = pending
+    ? [button(v.t('case.btn.transferOpen'), 'approval.open', { subject: 'transfer', id: pending.id })]
+    : [form('transfer')];
   const buttonRows = open
     ? [
+        ...(c.ownerAadObjectId === null ? [{ buttons: [button(v.t('case.btn.take'), 'case.take', ref)] }] : []),
         { buttons: [form('consent'), form('vulnerability'), form('intervention'), form('action'), ...(c.kind === 'channel' ? [form('panel')] : [])] },
-        { buttons: [form('contact'), form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref), form('close')] },
+        { buttons: [form('contact'), form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref)] },
+        { buttons: [...moveButtons, form('close')] },
       ]
     : [{ buttons: [form('note'), button(v.t('case.btn.chronology'), 'case.chronology', { ...ref, page: '0' }), button(v.t('case.btn.referral'), 'referral.view', ref)] }];
+  // Right after asking, the confirmation says it already.
+  const pendingNotice: NoticeView = pending && s.notice?.key !== 'case.saved.transfer'
+    ? [{ text: v.t('case.transferPending', { area: areaName(v, pending.toAreaId), date: formatLondonDate(pending.requestedAt) }), color: 'Warning' }]
+    : [];
 
   return renderCard('case', {
     title: v.t('case.title', { reference: r.reference }),
-    notice: noticeView(v, s.notice),
+    notice: [...noticeView(v, s.notice), ...pendingNotice],
     facts: [
       { title: v.t('case.person'), value: person },
       { title: v.t('case.area'), value: areaName(v, c.areaId) },
@@ -270,7 +281,8 @@ function caseCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'case' }>): Car
 function formCard(v: ViewContext, s: FormScreen): Card {
   const { referral: r, pathway } = s.record;
   const ref = { reference: r.reference };
-  const vf: ViewContext = { ...v, officers: s.officers };
+  const areaId = s.record.case?.areaId ?? r.areaId;
+  const vf: ViewContext = { ...v, officers: s.officers, otherAreas: v.directory.areas.map((a) => a.id).filter((a) => a !== areaId) };
   const step = pathway.caseForms[s.form];
   const steps = s.corrects ? [step, pathway.caseForms.correction] : [step];
   const fields = steps.flatMap((st) => st.fields.map((f) => fieldView(vf, st, f, s.values[f.id] ?? '', s.errors[f.id])));
@@ -342,6 +354,16 @@ function entryHeading(v: ViewContext, pathway: PathwayDefinition, e: CaseEntry):
       return v.t('entry.panel', { decision: choice('panel', 'decision', d.decision) });
     case 'contact':
       return v.t('entry.contact', { method: choice('contact', 'method', d.method), date: day(String(d.madeOn)) });
+    case 'transfer':
+      return v.t('entry.transfer', { area: areaName(v, String(d.toArea)) });
+    case 'transferAccepted':
+      return v.t('entry.transferAccepted', { from: areaName(v, String(d.fromArea)), to: areaName(v, String(d.toArea)) });
+    case 'transferDeclined':
+      return v.t('entry.transferDeclined');
+    case 'transferWithdrawn':
+      return v.t('entry.transferWithdrawn');
+    case 'taken':
+      return v.t('entry.taken');
   }
 }
 

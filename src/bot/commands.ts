@@ -2,8 +2,10 @@
 import { parseReference } from '../domain/referral.js';
 
 export type Command =
-  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' | 'due' | 'settings' }
+  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' | 'due' | 'settings' | 'approvals' | 'access' }
   | { readonly name: 'case'; readonly reference: string }
+  /** `stats` (this financial year) or `stats 2025`; the year is checked by the use-case, after who is asking. */
+  | { readonly name: 'stats'; readonly year?: string }
   | { readonly name: 'unknown'; readonly text: string };
 
 export function parseCommand(raw: string | undefined): Command {
@@ -39,7 +41,14 @@ export function parseCommand(raw: string | undefined): Command {
       return { name: 'due' };
     case 'settings':
       return { name: 'settings' };
+    case 'approvals':
+      return { name: 'approvals' };
+    case 'access':
+    case 'request access':
+      return { name: 'access' };
   }
+  const stats = /^stat(?:s|istics)(?:\s+(\S+))?$/i.exec(text.replace(/[.!?]+$/, ''));
+  if (stats) return stats[1] === undefined ? { name: 'stats' } : { name: 'stats', year: stats[1].slice(0, 20) };
   const m = /^case\s+(\S+)$/i.exec(text);
   if (m) {
     const reference = parseReference(m[1]!);

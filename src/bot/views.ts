@@ -4,9 +4,9 @@
  */
 import type { Directory, Actor } from '../domain/directory.js';
 import type { DomainErrorCode } from '../domain/errors.js';
-import { stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
+import { QUEUE_OWNER, stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
 import { formatCalendarDate, formatLondonDate, formatLondonDateTime } from '../domain/time.js';
-import { isTrained } from '../domain/permissions.js';
+import { isTrained, maySeeStatistics } from '../domain/permissions.js';
 import { isMessageKey, type MessageKey, type Translate } from '../i18n/catalogue.js';
 import type { WizardScreen } from '../app/wizard.js';
 import type { Draft } from '../db/repositories/drafts.js';
@@ -22,6 +22,10 @@ export interface ViewContext {
   readonly today: string;
   /** The officers an action may be given to, for forms with an officer choice. */
   readonly officers?: readonly string[];
+  /** A transfer's possible destinations (every area but the record's). */
+  readonly otherAreas?: readonly string[];
+  /** Officers a transferred case may be given to (the area queue is offered too). */
+  readonly newOwners?: readonly string[];
 }
 
 /** A catalogue lookup for keys built from form data; a missing key shows as itself (tests catch that). */
@@ -31,7 +35,7 @@ export function tk(t: Translate, key: string, params?: Record<string, string | n
 
 /** Optional means optional whatever else is answered: not required, not conditional, not one of a pair. */
 function isPlainOptional(step: StepDefinition, field: FieldDefinition): boolean {
-  if (field.required || field.kind === 'toggle' || field.requiredWhenPersonUnder !== undefined) return false;
+  if (field.required || field.kind === 'toggle' || field.requiredWhenPersonUnder !== undefined || step.neededPerButton) return false;
   return !(step.rules ?? []).some((r) => r.fields.includes(field.id));
 }
 
@@ -55,14 +59,17 @@ function dangerBanner(v: ViewContext, pathway: PathwayDefinition, answers: Answe
 }
 
 function choiceTitle(v: ViewContext, field: FieldDefinition, value: string): string {
-  if (field.dynamicChoices === 'areas') return v.directory.area(value)?.name ?? value;
-  if (field.dynamicChoices === 'officers') return escapeMarkdown(v.directory.person(value)?.name ?? value);
+  if (field.dynamicChoices === 'areas' || field.dynamicChoices === 'otherAreas') return v.directory.area(value)?.name ?? value;
+  if (field.dynamicChoices === 'newOwner' && value === QUEUE_OWNER) return v.t('transfer.owner.queue');
+  if (field.dynamicChoices === 'officers' || field.dynamicChoices === 'newOwner') return escapeMarkdown(v.directory.person(value)?.name ?? value);
   return tk(v.t, `choice.${field.choiceSet}.${value}`);
 }
 
 function choiceValues(v: ViewContext, field: FieldDefinition): readonly string[] {
   if (field.dynamicChoices === 'areas') return v.directory.areas.map((a) => a.id);
+  if (field.dynamicChoices === 'otherAreas') return v.otherAreas ?? [];
   if (field.dynamicChoices === 'officers') return v.officers ?? [];
+  if (field.dynamicChoices === 'newOwner') return [...(v.newOwners ?? []), QUEUE_OWNER];
   return field.choices ?? [];
 }
 
@@ -242,8 +249,14 @@ export function messageCard(
   return renderCard('message', { title, titleColor, lines, buttons });
 }
 
-export function errorCard(v: ViewContext, code: DomainErrorCode | 'unknownAction' | 'generic'): Card {
-  return messageCard(v.t('error.title'), [v.t(`error.${code}`)], [{ title: v.t('help.cmd.help'), command: 'help' }], 'Attention');
+/**
+ * The card for a failure. `params` fill the message; `params.about` picks a
+ * more specific message where the catalogue has one (`error.forbidden.statistics`).
+ */
+export function errorCard(v: ViewContext, code: DomainErrorCode | 'unknownAction' | 'generic', params: Record<string, string> = {}): Card {
+  const specific = params.about ? `error.${code}.${params.about}` : '';
+  const text = isMessageKey(specific) ? v.t(specific, params) : v.t(`error.${code}`, params);
+  return messageCard(v.t('error.title'), [text], [{ title: v.t('help.cmd.help'), command: 'help' }], 'Attention');
 }
 
 export function welcomeCard(v: ViewContext): Card {
@@ -270,8 +283,13 @@ export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Ca
           `**cases** — ${v.t('help.cmd.cases')}`,
           `**due** — ${v.t('help.cmd.due')}`,
           `**case PRV-2026-000042** — ${v.t('help.cmd.case')}`,
+          `**approvals** — ${v.t('help.cmd.approvals')}`,
+          `**access** — ${v.t('help.cmd.access')}`,
         ]
-      : []),
+      : actor.roles.includes('partner')
+        ? [`**access** — ${v.t('help.cmd.access')}`, `**approvals** — ${v.t('help.cmd.approvals')}`]
+        : []),
+    ...(maySeeStatistics(actor) ? [`**${v.t('help.statistics')}**`, `**stats** — ${v.t('help.cmd.stats')}`] : []),
     `**settings** — ${v.t('help.cmd.settings')}`,
     `**whoami** — ${v.t('help.cmd.whoami')}`,
     `**help** — ${v.t('help.cmd.help')}`,
@@ -281,8 +299,12 @@ export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Ca
       ? [
           { title: v.t('officer.queue'), command: 'queue' },
           { title: v.t('officer.cases'), command: 'cases' },
+          { title: v.t('approvals.title'), command: 'approvals' },
         ]
-      : []),
+      : actor.roles.includes('partner')
+        ? [{ title: v.t('approvals.requestAccess'), command: 'access' }]
+        : []),
+    ...(maySeeStatistics(actor) ? [{ title: v.t('stats.button'), command: 'stats' }] : []),
     { title: v.t('welcome.refer'), command: 'refer' },
     { title: v.t('welcome.drafts'), command: 'drafts' },
     { title: v.t('welcome.myReferrals'), command: 'my referrals' },

@@ -31,6 +31,13 @@ export const entryKinds = [
   'closed',
   'panel',
   'contact',
+  /** A transfer to another area was asked for (the form's answers), and what became of it. */
+  'transfer',
+  'transferAccepted',
+  'transferDeclined',
+  'transferWithdrawn',
+  /** An officer of the area took the case from the area queue. */
+  'taken',
 ] as const;
 export type EntryKind = (typeof entryKinds)[number];
 

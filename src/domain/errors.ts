@@ -11,7 +11,9 @@ export type DomainErrorCode =
   | 'incomplete'
   | 'already_submitted'
   | 'conflict'
-  | 'case_closed';
+  | 'case_closed'
+  | 'own_request'
+  | 'invalid_year';
 
 export class DomainError extends Error {
   constructor(

@@ -34,7 +34,15 @@ export interface FieldDefinition {
   readonly prefill?: 'actorName';
 }
 
-export type DynamicChoiceSet = 'areas' | 'officers';
+/**
+ * Choices supplied at run time: every area; the areas other than the
+ * record's (a transfer's destination); the officers of the record's area;
+ * and a transfer's new owner (the receiving area's officers, or its queue).
+ */
+export type DynamicChoiceSet = 'areas' | 'otherAreas' | 'officers' | 'newOwner';
+
+/** The `newOwner` choice that leaves a transferred case in the receiving area's queue. */
+export const QUEUE_OWNER = 'queue';
 
 export type StepRule =
   | {
@@ -59,6 +67,11 @@ export interface StepDefinition {
   readonly dangerField?: string;
   /** The review step shows the whole referral above its own fields. */
   readonly review?: boolean;
+  /**
+   * Which fields are needed depends on the button pressed (Accept needs an
+   * owner, Decline a reason): the labels say so, so none is marked optional.
+   */
+  readonly neededPerButton?: boolean;
 }
 
 export interface PathwayDefinition {
@@ -80,6 +93,20 @@ export interface PathwayDefinition {
   readonly channelReviewMonths: readonly number[];
   /** The officers' forms (triage, consent, vulnerability…), rendered and validated like wizard steps. */
   readonly caseForms: Readonly<Record<CaseFormId, StepDefinition>>;
+  /**
+   * Which answers feed the de-identified statistics record (DESIGN §9). Age
+   * comes from `ageFields` and area from `areaField`; the gateway outcome is
+   * the triage form's field, and a panel decision of `value` counts the
+   * referral as adopted (a part of the `outcome` it follows). Each names a
+   * choice field, so the categories and their labels are the form's own.
+   */
+  readonly statisticsFields: {
+    readonly sector: { readonly step: string; readonly field: string };
+    readonly concernType: { readonly step: string; readonly field: string };
+    readonly gender: { readonly step: string; readonly field: string };
+    readonly outcome: { readonly form: CaseFormId; readonly field: string };
+    readonly adopted: { readonly form: CaseFormId; readonly field: string; readonly value: string; readonly outcome: string };
+  };
 }
 
 /** The officers' forms every pathway defines. */
@@ -96,6 +123,7 @@ export const caseFormIds = [
   'close',
   'panel',
   'contact',
+  'transfer',
   'correction',
 ] as const;
 export type CaseFormId = (typeof caseFormIds)[number];
@@ -120,7 +148,13 @@ export interface ValidationContext {
   readonly today: string;
   /** Answers already saved in other steps (for cross-step rules like age). */
   readonly answers: Answers;
-  readonly dynamicChoices: { readonly areas: readonly string[]; readonly officers?: readonly string[] };
+  readonly dynamicChoices: {
+    readonly areas: readonly string[];
+    readonly otherAreas?: readonly string[];
+    readonly officers?: readonly string[];
+    /** Officers of the receiving area; `QUEUE_OWNER` is added by `choicesFor`. */
+    readonly newOwners?: readonly string[];
+  };
 }
 
 /** `complete` enforces required fields; `partial` (Back, Save and finish later) checks only what was given. */
@@ -143,7 +177,9 @@ export function stepIndex(pathway: PathwayDefinition, stepId: string): number {
 
 export function choicesFor(field: FieldDefinition, ctx: Pick<ValidationContext, 'dynamicChoices'>): readonly string[] {
   if (field.dynamicChoices === 'areas') return ctx.dynamicChoices.areas;
+  if (field.dynamicChoices === 'otherAreas') return ctx.dynamicChoices.otherAreas ?? [];
   if (field.dynamicChoices === 'officers') return ctx.dynamicChoices.officers ?? [];
+  if (field.dynamicChoices === 'newOwner') return [...(ctx.dynamicChoices.newOwners ?? []), QUEUE_OWNER];
   return field.choices ?? [];
 }
 

@@ -30,3 +30,8 @@ export function assertCanSeeArea(actor: Actor, areaId: string, today: string): v
   if (!isCaseWorker(actor) || !actor.areas.includes(areaId)) throw new DomainError('forbidden');
   if (!isTrained(actor, today)) throw new DomainError('training_expired');
 }
+
+/** Aggregate statistics are for analysts and supervisors (DESIGN §1, §9); they hold no case data, so training is not checked. */
+export function maySeeStatistics(actor: Actor): boolean {
+  return actor.roles.includes('analyst') || actor.roles.includes('supervisor');
+}

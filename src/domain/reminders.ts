@@ -24,11 +24,27 @@ export const notificationKinds = {
   'triage.overdue': { urgent: true },
   /** To the area's supervisors: an officer cannot be reached in Teams (blocked, removed, or never installed). */
   'user.unreachable': { urgent: true },
+  /** Approval cards (DESIGN §5, §6): to the supervisors who may decide; rendered from the state at delivery. */
+  'transfer.request': { urgent: true },
+  /** To the requester and both areas' people when a transfer is accepted or declined. */
+  'transfer.decided': { urgent: true },
+  /** To the sending area's supervisors when a transfer has waited too long. */
+  'transfer.escalated': { urgent: true },
+  'access.request': { urgent: true },
+  /** To the requester when their access request is decided. */
+  'access.decided': { urgent: true },
+  /** To the holder of a grant a day before it ends. */
+  'access.expiring': { urgent: true },
+  /** Brings a delivered approval card up to date in place after a decision. */
+  'approval.update': { urgent: true },
   /** Non-urgent reminders gathered for one person at 08:00. */
   digest: { urgent: true },
 } as const satisfies Record<string, { urgent: boolean }>;
 
 export type NotificationKind = keyof typeof notificationKinds;
+
+/** Kinds whose message is an approval card, drawn for its recipient from the current state. */
+export const approvalCardKinds: readonly NotificationKind[] = ['transfer.request', 'transfer.decided', 'transfer.escalated', 'access.request', 'access.decided', 'access.expiring'];
 
 export const isNotificationKind = (k: string): k is NotificationKind => Object.prototype.hasOwnProperty.call(notificationKinds, k);
 

@@ -131,6 +131,15 @@ const preventCaseForms: PathwayDefinition['caseForms'] = {
       { id: 'note', kind: 'textarea', maxLength: 2000 },
     ],
   },
+  /** The person moved: ask the receiving area's supervisors to take the case (DESIGN §5). */
+  transfer: {
+    id: 'transfer',
+    fields: [
+      { id: 'toArea', kind: 'choice', required: true, dynamicChoices: 'otherAreas' },
+      { id: 'reason', kind: 'textarea', required: true, maxLength: 2000 },
+      { id: 'newAddress', kind: 'textarea', required: true, maxLength: 500 },
+    ],
+  },
   /** Shown below the corrected entry's own form: why the record is being corrected. */
   correction: { id: 'correction', fields: [{ id: 'correctionReason', kind: 'textarea', required: true, maxLength: 1000 }] },
 };
@@ -145,6 +154,13 @@ export const preventPathway: PathwayDefinition = {
   triageWorkingDays: 5,
   channelReviewMonths: [6, 12],
   caseForms: preventCaseForms,
+  statisticsFields: {
+    sector: { step: 'aboutYou', field: 'sector' },
+    concernType: { step: 'concern', field: 'concernType' },
+    gender: { step: 'aboutPerson', field: 'gender' },
+    outcome: { form: 'triage', field: 'outcome' },
+    adopted: { form: 'panel', field: 'decision', value: 'adopted', outcome: 'channel' },
+  },
   steps: [
     {
       id: 'danger',

@@ -26,8 +26,15 @@ const activityShape = z
   })
   .passthrough();
 
+/** What a download link gives: the file, or a plain-text reason for the person who clicked it. */
+export type DownloadAnswer =
+  | { readonly ok: true; readonly filename: string; readonly contentType: string; readonly body: string }
+  | { readonly ok: false; readonly status: 404 | 410; readonly message: string };
+
 export interface HttpOptions {
   readonly adapter: SafeguardAdapter;
+  /** `GET /stats/<token>.csv`: the statistics CSV behind a download link. */
+  readonly statisticsCsv?: (token: string) => Promise<DownloadAnswer>;
   readonly logic: (context: TurnContext) => Promise<void>;
   readonly health: () => Promise<{ ok: boolean; database: string }>;
   readonly log: Logger;
@@ -88,12 +95,34 @@ export function createHttpServer(o: HttpOptions): Server {
     }
   };
 
+  const handleDownload = async (req: IncomingMessage, res: ServerResponse, token: string) => {
+    if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+    const a = await o.statisticsCsv!(token);
+    // Never cached or sniffed: the file is for whoever holds this link now, once.
+    const common = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+    if (!a.ok) {
+      res.writeHead(a.status, { ...common, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(a.message) }).end(a.message);
+      return;
+    }
+    res
+      .writeHead(200, {
+        ...common,
+        'content-type': a.contentType,
+        'content-disposition': `attachment; filename="${a.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+        'content-length': Buffer.byteLength(a.body),
+      })
+      .end(a.body);
+  };
+
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const download = o.statisticsCsv ? /^\/stats\/([^/]{1,1000})\.csv$/.exec(path) : null;
     const run = async () => {
       if (path === '/api/messages') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         await handleMessages(req, res);
+      } else if (download) {
+        await handleDownload(req, res, download[1]!);
       } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         const h = await o.health();
         send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'unavailable', database: h.database });

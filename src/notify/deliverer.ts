@@ -24,9 +24,13 @@ export class DeliveryError extends Error {
   }
 }
 
-/** Sends one message to one conversation; throws DeliveryError on failure. */
-/** `skipped`: nothing left worth saying (the action was completed before its reminder went). */
-export type SendProactive = (reference: StoredConversationRef, message: ClaimedMessage) => Promise<'sent' | 'skipped'>;
+/**
+ * Sends one message to one conversation; throws DeliveryError on failure.
+ * `skipped`: nothing left worth saying (the action was completed before its
+ * reminder went); `{ activityId }`: sent, and Teams' id for it is kept so the
+ * card can be updated in place later (approval cards).
+ */
+export type SendProactive = (reference: StoredConversationRef, message: ClaimedMessage) => Promise<'sent' | 'skipped' | { readonly activityId: string }>;
 
 export interface DelivererOptions {
   readonly db: Database;
@@ -178,7 +182,7 @@ export class OutboxDeliverer {
     try {
       const outcome = await this.o.send(target.reference, m);
       if (outcome === 'skipped') await markFinal(this.o.db, m.id, 'skipped', 'nothing left to say');
-      else await markSent(this.o.db, m.id, this.now());
+      else await markSent(this.o.db, m.id, this.now(), typeof outcome === 'object' ? outcome.activityId : undefined);
     } catch (err) {
       const status = err instanceof DeliveryError ? err.status : undefined;
       if (status === 403 || status === 404) {

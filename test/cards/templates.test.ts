@@ -20,6 +20,14 @@ import type { CaseEntry } from '../../src/domain/case.js';
 import type { Case, CaseAction, Triage } from '../../src/db/repositories/cases.js';
 import { caseScreenCard } from '../../src/bot/case-views.js';
 import { dueCard, notificationCard, settingsCard } from '../../src/bot/notifications.js';
+import { approvalScreenCard } from '../../src/bot/approval-views.js';
+import type { ApprovalScreen } from '../../src/app/approvals.js';
+import type { AccessRequest, Transfer } from '../../src/db/repositories/approvals.js';
+import type { AccessScope } from '../../src/domain/approvals.js';
+import { accessDecisionForm, accessFindForm, accessRequestForm, transferDecisionForm } from '../../src/forms/approvals.js';
+import { statisticsCard } from '../../src/bot/statistics-view.js';
+import { buildReport, type YearCounts } from '../../src/domain/statistics.js';
+import pino from 'pino';
 
 const directory = parseDirectory(readFileSync(demoDirectoryFile, 'utf8'), 'demo');
 const v: ViewContext = { t: translator('en-GB'), directory, today: '2026-11-28' };
@@ -57,7 +65,32 @@ const cards: Record<string, Record<string, unknown>> = {
   statusNotice: views.statusNoticeCard(v, { reference: 'PRV-2026-000042', status: 'being_assessed' }),
   ...notificationCards(),
   ...officerCards(),
+  ...approvalCards(),
+  ...(await statisticsCards()),
 };
+
+/** The statistics card: a year with every kind of figure, and the same card with a CSV link just issued. */
+async function statisticsCards(): Promise<Record<string, Record<string, unknown>>> {
+  const dims = ['sector', 'concernType', 'ageBand', 'gender', 'area', 'outcome'] as const;
+  const counts = (by: Partial<Record<(typeof dims)[number], Record<string, number>>>, total: number, adopted: number): YearCounts => ({
+    total,
+    adopted,
+    by: Object.fromEntries(dims.map((d) => [d, new Map(Object.entries(by[d] ?? {}))])) as unknown as YearCounts['by'],
+  });
+  const report = buildReport({
+    pathway: preventPathway,
+    year: 2026,
+    today: '2026-11-28',
+    areaIds: directory.areas.map((a) => a.id),
+    counts: counts({ sector: { education: 30, health: 3, police: 7 }, concernType: { islamist: 37, incel: 3 }, ageBand: { under15: 40 }, gender: { male: 40 }, area: { northgate: 40 }, outcome: { channel: 38, awaiting: 2 } }, 40, 20),
+    previous: counts({ sector: { education: 12 }, concernType: { islamist: 12 }, ageBand: { under15: 12 }, gender: { male: 12 }, area: { northgate: 12 }, outcome: { no_further_action: 12 } }, 12, 0),
+  });
+  const log = pino({ level: 'silent' });
+  return {
+    stats: await statisticsCard(v, report, { log }),
+    statsWithLink: await statisticsCard(v, report, { log, link: { url: 'https://desk.example.org/stats/x.y.csv', validMinutes: 5 } }),
+  };
+}
 
 /** Every notification kind, a digest, `due` and `settings`. */
 function notificationCards(): Record<string, Record<string, unknown>> {
@@ -124,8 +157,8 @@ function officerCards(): Record<string, Record<string, unknown>> {
     casesEmpty: caseScreenCard(v, { kind: 'cases', items: [] }),
     referralUntriaged: caseScreenCard(v, { kind: 'referral', record, canTriage: true }),
     referralTriaged: caseScreenCard(v, { kind: 'referral', record: caseRecord, canTriage: false, notice: { key: 'triage.already', params: { name: 'Megan', at: '2026-07-03T10:00:00Z' }, tone: 'attention' } }),
-    case: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, entries, openActions: actions }, notice: { key: 'case.saved.consent', tone: 'good' } }),
-    caseClosed: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, case: { ...theCase, status: 'closed' }, entries, openActions: actions } }),
+    case: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, entries, openActions: actions, pendingTransfer: undefined }, notice: { key: 'case.saved.consent', tone: 'good' } }),
+    caseClosed: caseScreenCard(v, { kind: 'case', summary: { ...caseRecord, case: { ...theCase, status: 'closed' }, entries, openActions: actions, pendingTransfer: undefined } }),
     chronology: caseScreenCard(v, {
       kind: 'chronology',
       record: caseRecord,
@@ -168,7 +201,8 @@ describe.each(Object.entries(cards))('card %s', (_name, card) => {
         expect((n.label as string).length).toBeGreaterThan(0);
         ids.push(String(n.id));
       }
-      if (type === 'Action.Execute') {
+      // A card's `refresh.action` is an Execute by definition (Universal Actions only): it has no Submit fallback.
+      if (type === 'Action.Execute' && n !== (card.refresh as Node | undefined)?.action) {
         expect(typeof n.verb).toBe('string');
         expect((n.fallback as Node | undefined)?.type).toBe('Action.Submit');
         expect(((n.fallback as Node).data as Node).verb).toBe(n.verb);
@@ -220,5 +254,217 @@ describe('text a user typed', () => {
       if (typeof n.id === 'string' && String(n.type).startsWith('Input.')) values[n.id] = n.value;
     });
     expect(values).toMatchObject({ firstName: 'x ${y}', lastName: '${kind}', address: "${label} ${kind == 'text'}" });
+  });
+});
+
+/**
+ * The approval screens (DESIGN §5, §6): a transfer's card for each audience
+ * and state, an access request's card likewise, the forms to find a record
+ * and ask for it, the refusal, the `approvals` list and the record as a grant
+ * shows it. Built by hand from the screen types the use-cases return.
+ */
+function approvalCards(): Record<string, Record<string, unknown>> {
+  const at = (iso: string) => new Date(iso);
+  const megan = '00000000-0000-0000-0000-0000000000021';
+  const isaiah = '00000000-0000-0000-0000-0000000000023';
+  const nestor = '00000000-0000-0000-0000-0000000000026';
+  const johanna = '00000000-0000-0000-0000-0000000000028';
+  const lidia = '00000000-0000-0000-0000-0000000000029';
+  const caseId = 'c0000000-0000-4000-8000-000000000002';
+  const userIds = [`29:${nestor}`];
+  const transfer: Transfer = {
+    id: 'f0000000-0000-4000-8000-000000000001',
+    caseId,
+    fromAreaId: 'northgate',
+    toAreaId: 'eastfield',
+    requestedByAadObjectId: megan,
+    reason: 'Moved [away](http://x) *suddenly*',
+    newAddress: '12 Orchard Row, Eastfield',
+    status: 'pending',
+    requestedAt: at('2026-11-20T10:00:00Z'),
+    escalateAfter: '2026-11-27',
+    escalatedAt: null,
+    decidedByAadObjectId: null,
+    decidedAt: null,
+    decisionNote: null,
+    newOwnerAadObjectId: null,
+  };
+  const transferView = { transfer, reference: 'PRV-2026-000042', personName: 'Jo Bloggs', personAge: 15, caseKind: 'channel' as const, openActions: 2 };
+  const accepted: Transfer = { ...transfer, status: 'accepted', decidedByAadObjectId: nestor, decidedAt: at('2026-11-23T11:00:00Z'), decisionNote: 'Welcome *aboard*', newOwnerAadObjectId: johanna };
+  const request: AccessRequest = {
+    id: 'b0000000-0000-4000-8000-000000000001',
+    referralId: referral.id,
+    areaId: 'northgate',
+    requesterAadObjectId: lidia,
+    requesterRole: 'partner',
+    purpose: 'other',
+    purposeDetail: 'Joint *work*',
+    justification: 'Risk to [siblings](http://x)',
+    scopes: ['summary', 'vulnerabilities'],
+    days: 7,
+    status: 'pending',
+    requestedAt: at('2026-11-25T09:00:00Z'),
+    decidedByAadObjectId: null,
+    decidedAt: null,
+    decisionNote: null,
+    expiresAt: null,
+    expiryWarnedAt: null,
+  };
+  const granted: AccessRequest = { ...request, status: 'granted', decidedByAadObjectId: isaiah, decidedAt: at('2026-11-26T09:00:00Z'), expiresAt: at('2026-12-03T09:00:00Z') };
+  const theCase: Case = { id: caseId, referralId: referral.id, areaId: 'northgate', ownerAadObjectId: megan, kind: 'channel', status: 'open', openedAt: at('2026-07-03T10:00:00Z'), closedAt: null, lastActivityAt: at('2026-10-05T10:00:00Z'), panelDecision: null };
+  const triage: Triage = { id: 't', referralId: referral.id, outcome: 'channel', signpostedTo: null, rationale: 'Risk', contactMade: true, assessedByAadObjectId: megan, assessedAt: at('2026-07-03T10:00:00Z') };
+  const entry = (n: number, kind: CaseEntry['kind'], data: CaseEntry['data'], when: string): CaseEntry => ({
+    id: `e1000000-0000-4000-8000-00000000000${n}`,
+    kind,
+    subjectId: null,
+    correctsEntryId: null,
+    data,
+    authorAadObjectId: megan,
+    at: at(when),
+  });
+  const entries: CaseEntry[] = [
+    entry(1, 'opened', { outcome: 'channel' }, '2026-07-03T10:00:00Z'),
+    entry(2, 'consent', { status: 'given', decidedOn: '2026-07-04', givenBy: 'parentCarer', parentCarerName: 'Sam' }, '2026-07-04T10:00:00Z'),
+    entry(3, 'vulnerability', { assessedOn: '2026-07-05', engagement: '2', intent: '1', capability: '1' }, '2026-07-05T10:00:00Z'),
+    entry(4, 'contact', { madeOn: '2026-07-06', method: 'inPerson', note: 'Met at *school*' }, '2026-07-06T10:00:00Z'),
+    entry(5, 'note', { text: 'A note' }, '2026-07-07T10:00:00Z'),
+  ];
+  const grantRecord = (scopes: AccessScope[]) => ({
+    referral,
+    triage,
+    case: theCase,
+    entries: scopes.includes('full') ? entries : entries.filter((e) => ['consent', 'vulnerability', 'contact'].includes(e.kind)),
+    openActions: [],
+    scopes,
+  });
+  const card = (screen: ApprovalScreen) => approvalScreenCard(v, screen, userIds);
+  const item = { id: transfer.id, reference: 'PRV-2026-000042', fromAreaId: 'northgate', toAreaId: 'eastfield', requestedByAadObjectId: megan, requestedAt: at('2026-11-20T10:00:00Z') };
+  const accessItem = { id: request.id, reference: 'PRV-2026-000043', areaId: 'northgate', requesterAadObjectId: lidia, requestedAt: at('2026-11-25T09:00:00Z') };
+  return {
+    'transfer decider pending': card({
+      kind: 'transfer',
+      view: transferView,
+      role: 'decider',
+      newOwners: [johanna, nestor],
+      values: { newOwner: '', note: 'Hmm' },
+      errors: { newOwner: { key: 'error.field.required' }, note: { key: 'error.transfer.declineReason' } },
+    }),
+    'transfer requester pending': card({ kind: 'transfer', view: transferView, role: 'requester', newOwners: [], notice: { key: 'case.saved.transfer', params: { area: 'Eastfield' }, tone: 'good' } }),
+    'transfer other': card({ kind: 'transfer', view: transferView, role: 'other', newOwners: [] }),
+    'transfer accepted': card({
+      kind: 'transfer',
+      view: { ...transferView, transfer: accepted },
+      role: 'decider',
+      newOwners: [johanna],
+      notice: { key: 'approval.stale.accepted', params: { name: 'Nestor *Wilke*', at: '2026-11-23T11:00:00Z' }, tone: 'attention' },
+    }),
+    'transfer escalated': card({ kind: 'transfer', view: transferView, role: 'decider', newOwners: [johanna], notice: { key: 'notice.transfer.escalated', params: { reference: 'PRV-2026-000042', from: 'Northgate', to: 'Eastfield' }, tone: 'attention' } }),
+    'access decider pending': card({ kind: 'access', view: { request, reference: 'PRV-2026-000043', active: false }, role: 'decider', values: { note: '' }, errors: { note: { key: 'error.access.declineReason' } } }),
+    'access requester pending': card({ kind: 'access', view: { request, reference: '', active: false }, role: 'requester', notice: { key: 'access.sent', tone: 'good' } }),
+    'access requester granted': card({ kind: 'access', view: { request: granted, reference: 'PRV-2026-000043', active: true }, role: 'requester', notice: { key: 'access.expiring', params: { until: '3 Dec 2026, 09:00' }, tone: 'attention' } }),
+    'access declined': card({ kind: 'access', view: { request: { ...request, status: 'declined', decidedByAadObjectId: isaiah, decidedAt: at('2026-11-26T09:00:00Z'), decisionNote: 'Ask the *owner*' }, reference: '', active: false }, role: 'requester' }),
+    'access other': card({ kind: 'access', view: { request, reference: '', active: false }, role: 'other' }),
+    'access withdrawn (other)': card({ kind: 'access', view: { request: { ...request, status: 'withdrawn', decidedByAadObjectId: lidia, decidedAt: at('2026-11-26T09:00:00Z') }, reference: '', active: false }, role: 'other' }),
+    'access requester ended': card({ kind: 'access', view: { request: granted, reference: 'PRV-2026-000043', active: false }, role: 'requester', notice: { key: 'access.expired', tone: 'attention' } }),
+    'access refused': card({ kind: 'accessRefused', purpose: 'employmentVetting' }),
+    'access find': card({ kind: 'accessFind', values: { lastName: 'Bloggs' }, errors: { dateOfBirth: { key: 'error.access.dateOfBirth' } }, notice: { key: 'access.search.none', tone: 'attention' } }),
+    'access form (by reference)': card({ kind: 'accessForm', referralId: referral.id, reference: 'PRV-2026-000042', values: { scopes: 'summary,vulnerabilities', days: '7' }, errors: { justification: { key: 'error.field.required' } } }),
+    'access form (by name)': card({ kind: 'accessForm', referralId: referral.id, values: {}, errors: {} }),
+    'access own area': card({ kind: 'ownArea', reference: 'PRV-2026-000042' }),
+    approvals: card({ kind: 'approvals', transfersIn: [item], accessIn: [accessItem], myTransfers: [item], myAccess: [{ ...accessItem, status: 'pending', expiresAt: null }, { ...accessItem, status: 'granted', expiresAt: at('2026-12-03T09:00:00Z') }] }),
+    approvalsEmpty: card({ kind: 'approvals', transfersIn: [], accessIn: [], myTransfers: [], myAccess: [] }),
+    'grant (summary, vulnerabilities, contacts)': card({ kind: 'grant', grant: granted, record: grantRecord(['summary', 'vulnerabilities', 'contacts']) }),
+    'grant (full)': card({ kind: 'grant', grant: { ...granted, scopes: ['full'] }, record: grantRecord(['full']) }),
+    'grant (no case yet)': card({ kind: 'grant', grant: granted, record: { referral, triage: undefined, case: undefined, entries: [], openActions: [], scopes: ['summary', 'vulnerabilities', 'contacts'] } }),
+  };
+}
+
+describe('approval cards', () => {
+  const names = Object.keys(cards).filter((k) => /^(transfer |access |approvals|grant )/.test(k));
+  const text = (name: string) => JSON.stringify(cards[name]);
+  const inputIds = (name: string) => {
+    const ids: string[] = [];
+    walk(cards[name], (n) => {
+      if (String(n.type ?? '').startsWith('Input.')) ids.push(String(n.id));
+    });
+    return ids;
+  };
+
+  it('are all rendered and leave no {parameter} of a message unfilled', () => {
+    expect(names.length).toBe(22);
+    for (const name of names) expect(text(name), name).not.toMatch(/\{[a-zA-Z]+\}/);
+  });
+
+  it('refresh for their viewers with the subject and id, and offer each audience its own buttons', () => {
+    expect(cards['transfer decider pending']!.refresh).toEqual({
+      action: { type: 'Action.Execute', verb: 'approval.refresh', data: { subject: 'transfer', id: 'f0000000-0000-4000-8000-000000000001' } },
+      userIds: ['29:00000000-0000-0000-0000-0000000000026'],
+    });
+    expect(cards['access decider pending']!.refresh).toMatchObject({ action: { data: { subject: 'access', id: 'b0000000-0000-4000-8000-000000000001' } } });
+    const verbs = (name: string) => {
+      const out: string[] = [];
+      walk(cards[name], (n) => {
+        if (n.type === 'Action.Execute' && n !== (cards[name]!.refresh as Node | undefined)?.action) out.push(String(n.verb));
+      });
+      return out;
+    };
+    expect(verbs('transfer decider pending')).toEqual(['transfer.accept', 'transfer.decline']);
+    expect(verbs('transfer requester pending')).toEqual(['transfer.withdraw', 'case.open']);
+    expect(verbs('transfer other')).toEqual([]);
+    expect(verbs('transfer accepted')).toEqual(['case.open']);
+    expect(verbs('access decider pending')).toEqual(['access.grant', 'access.decline']);
+    expect(verbs('access requester pending')).toEqual(['access.withdraw']);
+    expect(verbs('access requester granted')).toEqual(['access.view']);
+    expect(verbs('access requester ended')).toEqual([]);
+    expect(text('access requester ended')).toContain('ended 3 Dec 2026, 09:00');
+    expect(verbs('access declined')).toEqual([]);
+    expect(verbs('access other')).toEqual([]);
+    expect(verbs('grant (full)')).toEqual([]);
+    expect(verbs('access find')).toEqual(['access.find', 'approvals.list']);
+    expect(verbs('access form (by name)')).toEqual(['access.submit', 'approvals.list']);
+  });
+
+  it('show the decision inputs only to a decider of a pending request, and the form inputs on the forms', () => {
+    expect(inputIds('transfer decider pending')).toEqual(['newOwner', 'note']);
+    expect(inputIds('access decider pending')).toEqual(['note']);
+    for (const name of ['transfer requester pending', 'transfer other', 'transfer accepted', 'access requester pending', 'access requester granted', 'access other', 'approvals', 'grant (full)']) {
+      expect(inputIds(name), name).toEqual([]);
+    }
+    expect(inputIds('access find')).toEqual(['reference', 'lastName', 'dateOfBirth']);
+    expect(inputIds('access form (by name)')).toEqual(['purpose', 'purposeDetail', 'justification', 'scopes', 'days']);
+    expect(text('transfer decider pending')).toContain('This is required.');
+    expect(text('access find')).toContain('Give the date of birth with the last name.');
+  });
+
+  it('show someone outside the request only its state, and a name search never the reference', () => {
+    for (const secret of ['12 Orchard Row', 'Jo Bloggs', 'suddenly']) expect(text('transfer other'), secret).not.toContain(secret);
+    for (const secret of ['siblings', 'Joint', 'Lidia']) expect(text('access other'), secret).not.toContain(secret);
+    expect(text('access form (by name)')).not.toContain('PRV-');
+    expect(text('access form (by reference)')).toContain('PRV-2026-000042');
+    expect(text('access requester pending')).not.toContain('PRV-');
+  });
+
+  it('show a grant’s parts by scope, and escape what people typed', () => {
+    const partial = text('grant (summary, vulnerabilities, contacts)');
+    expect(partial).toContain('Consent and contacts');
+    expect(partial).not.toContain('Case chronology');
+    expect(partial).not.toContain('Saw');
+    expect(text('grant (full)')).toContain('Case chronology');
+    for (const name of names) {
+      for (const raw of ['[away](http://x)', '*suddenly*', '[siblings](http://x)', 'Joint *work*', '*aboard*', '*owner*', 'Met at *school*', 'Nestor *Wilke*']) expect(text(name), `${name}: ${raw}`).not.toContain(raw);
+    }
+  });
+});
+
+describe('the catalogue and the approval forms agree', () => {
+  it('has a label for every field and every choice of the transfer and access forms', () => {
+    const missing: string[] = [];
+    for (const step of [accessFindForm, accessRequestForm, transferDecisionForm, accessDecisionForm]) {
+      for (const f of step.fields) {
+        if (!isMessageKey(`field.${step.id}.${f.id}.label`)) missing.push(`field.${step.id}.${f.id}.label`);
+        for (const c of f.choices ?? []) if (!isMessageKey(`choice.${f.choiceSet}.${c}`)) missing.push(`choice.${f.choiceSet}.${c}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });

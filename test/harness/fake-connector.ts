@@ -13,6 +13,8 @@ export interface SentActivity {
   readonly activityId?: string;
   readonly activity: Record<string, unknown> & { type?: string; attachments?: Array<{ contentType: string; content: Record<string, unknown> }> };
   readonly at: number;
+  /** The id this connector answered with (what the bot keeps to update the message later). */
+  readonly id: string;
 }
 
 export type ScriptedResponse = { status: number; retryAfter?: number; delayMs?: number } | undefined;
@@ -51,8 +53,9 @@ export class FakeConnector {
             return;
           }
           const activityId = m[2] ? decodeURIComponent(m[2]) : undefined;
-          this.sent.push({ method: req.method ?? '', conversationId, ...(activityId ? { activityId } : {}), activity: body as SentActivity['activity'], at: Date.now() });
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `sent-${++this.counter}` }));
+          const id = req.method === 'PUT' && activityId ? activityId : `sent-${++this.counter}`;
+          this.sent.push({ method: req.method ?? '', conversationId, ...(activityId ? { activityId } : {}), activity: body as SentActivity['activity'], at: Date.now(), id });
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
         };
         if (scripted?.delayMs) setTimeout(finish, scripted.delayMs);
         else finish();

@@ -107,6 +107,11 @@ export async function insertCase(db: DatabaseOrTransaction, c: Omit<Case, 'statu
   return row!;
 }
 
+export async function findCaseById(db: DatabaseOrTransaction, id: string): Promise<Case | undefined> {
+  const [row] = await db.select().from(cases).where(eq(cases.id, id));
+  return row;
+}
+
 export async function findCaseByReferral(db: DatabaseOrTransaction, referralId: string): Promise<Case | undefined> {
   const [row] = await caseByReferral(db).execute({ referralId });
   return row;

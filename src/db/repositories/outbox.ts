@@ -17,6 +17,8 @@ export interface OutboxMessage {
   readonly payload: Record<string, unknown>;
   /** Hold for the recipient's morning digest until then, instead of sending now. */
   readonly holdUntil?: Date | undefined;
+  /** The transfer or access request an approval card is about, so its delivered copies can be updated. */
+  readonly subjectId?: string | undefined;
 }
 
 export interface ClaimedMessage extends OutboxMessage {
@@ -78,8 +80,11 @@ export async function claimDueMessages(
   return rows.map((r) => ({ id: r.id, key: r.key, kind: r.kind, recipientAadObjectId: r.recipient_aad_object_id, payload: r.payload, attempts: r.attempts }));
 }
 
-export async function markSent(db: DatabaseOrTransaction, id: string, now: Date): Promise<void> {
-  await db.update(outbox).set({ status: 'sent', sentAt: now, lastError: null }).where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
+export async function markSent(db: DatabaseOrTransaction, id: string, now: Date, activityId?: string): Promise<void> {
+  await db
+    .update(outbox)
+    .set({ status: 'sent', sentAt: now, lastError: null, ...(activityId ? { sentActivityId: activityId.slice(0, 200) } : {}) })
+    .where(and(eq(outbox.id, id), eq(outbox.status, 'sending')));
 }
 
 export async function markRetry(db: DatabaseOrTransaction, id: string, nextAttemptAt: Date, error: string): Promise<void> {

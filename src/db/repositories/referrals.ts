@@ -20,7 +20,13 @@ export interface Referral {
   readonly triageDueOn: string;
 }
 
-const toReferral = (row: typeof referrals.$inferSelect): Referral => ({ ...row, answers: row.answers as Answers });
+const toReferral = ({ personKey: _key, ...row }: typeof referrals.$inferSelect): Referral => ({ ...row, answers: row.answers as Answers });
+
+/** A referral by id (access requests carry the id, never the reference, until access is granted). */
+export async function findReferralById(db: DatabaseOrTransaction, id: string): Promise<Referral | undefined> {
+  const [row] = await db.select().from(referrals).where(eq(referrals.id, id));
+  return row ? toReferral(row) : undefined;
+}
 
 /**
  * Takes the next number for `prefix` and `year` and inserts the referral
@@ -30,7 +36,7 @@ const toReferral = (row: typeof referrals.$inferSelect): Referral => ({ ...row, 
  */
 export async function insertNumberedReferral(
   db: DatabaseOrTransaction,
-  r: Omit<Referral, 'status' | 'reference'> & { prefix: string; year: number },
+  r: Omit<Referral, 'status' | 'reference'> & { prefix: string; year: number; personKey?: string | null },
 ): Promise<Referral> {
   const rows = await executeRows<{ reference: string; status: Referral['status'] }>(
     db,
@@ -38,9 +44,9 @@ export async function insertNumberedReferral(
           insert into ${referenceCounters} (prefix, year, last) values (${r.prefix}, ${r.year}, 1)
           on conflict (prefix, year) do update set last = ${referenceCounters.last} + 1
           returning last)
-        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at, triage_due_on)
+        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at, triage_due_on, person_key)
         select ${r.id}::uuid, ${r.prefix} || '-' || ${String(r.year)} || '-' || lpad(n.last::text, 6, '0'), ${r.pathway}, ${r.draftId}::uuid,
-               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz, ${r.triageDueOn}::date
+               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz, ${r.triageDueOn}::date, ${r.personKey ?? null}
         from n
         returning reference, status`,
   );

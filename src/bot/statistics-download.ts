@@ -1,0 +1,31 @@
+/**
+ * `GET /stats/<token>.csv`: the statistics CSV behind a download link that
+ * the card's "Download CSV" handed out (see src/http/download-links.ts for
+ * why a link). The link is checked, spent, and the year counted afresh; the
+ * person who clicked an old or used link is told, in their language, how to
+ * get a new one.
+ */
+import type { AppDeps } from '../app/context.js';
+import { statisticsForLink } from '../app/statistics.js';
+import { londonDate } from '../domain/time.js';
+import { resolveLocale, translator } from '../i18n/catalogue.js';
+import type { DownloadLinks } from '../http/download-links.js';
+import type { DownloadAnswer } from '../http/server.js';
+import { csvFilename, statisticsCsv } from './statistics-view.js';
+import type { ViewContext } from './views.js';
+
+export function statisticsDownloads(deps: AppDeps, links: DownloadLinks): (token: string) => Promise<DownloadAnswer> {
+  return async (token) => {
+    const redeemed = links.redeem(token);
+    if (!redeemed.ok) {
+      const t = translator('en-GB');
+      deps.log.info({ reason: redeemed.reason }, 'statistics download refused');
+      return { ok: false, status: redeemed.reason === 'invalid' ? 404 : 410, message: t(`stats.link.${redeemed.reason}`) };
+    }
+    const { grant } = redeemed;
+    const v: ViewContext = { t: translator(resolveLocale(grant.locale)), directory: deps.directory, today: londonDate(deps.now()) };
+    const report = await statisticsForLink(deps, grant);
+    deps.log.info({ pathway: grant.pathway, year: grant.year }, 'statistics CSV downloaded');
+    return { ok: true, filename: csvFilename(report), contentType: 'text/csv; charset=utf-8', body: statisticsCsv(v, report) };
+  };
+}

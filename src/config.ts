@@ -8,6 +8,7 @@ import { demoDirectoryFile } from './paths.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDirectory, type Directory } from './domain/directory.js';
+import { parseKeyMap, type FieldKeySource } from './db/field-crypto.js';
 
 /** botbuilder's ConfigurationBotFrameworkAuthentication keys, passed through as given (sovereign clouds, certificates, managed identity). */
 export const botAuthKeys = [
@@ -61,6 +62,10 @@ const envSchema = z.object({
     .optional(),
   /** Signs download links; every instance needs the same one (at least 32 characters). */
   DOWNLOAD_LINK_SECRET: z.string().min(32, 'DOWNLOAD_LINK_SECRET must be at least 32 characters').optional(),
+  /** Field-encryption keys, JSON {"<key id>": "<base64 of 32 bytes>", …}; checked by loadFieldKeys. */
+  FIELD_ENCRYPTION_KEYS: z.string().optional(),
+  /** The key id in FIELD_ENCRYPTION_KEYS that seals new values. */
+  FIELD_ENCRYPTION_CURRENT_KEY_ID: z.string().optional(),
 });
 
 export interface Config {
@@ -86,6 +91,8 @@ export interface Config {
   readonly publicUrl?: string | undefined;
   /** Signs download links; absent → a secret made at start (one instance only). */
   readonly downloadLinkSecret?: string | undefined;
+  /** The keys that seal narrative free text at rest: from the environment, or (not in production) a key file in the data folder. */
+  readonly fieldKeys: FieldKeySource;
 }
 
 export class ConfigError extends Error {
@@ -150,5 +157,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instances: e.INSTANCES,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     downloadLinkSecret: e.DOWNLOAD_LINK_SECRET,
+    fieldKeys: loadFieldKeys(env),
   };
+}
+
+/** Where the local run keeps the key it generates when FIELD_ENCRYPTION_KEYS is not set. */
+export const LOCAL_KEY_FILE = 'field-encryption-keys.json';
+
+/**
+ * The field-encryption keys: FIELD_ENCRYPTION_KEYS and
+ * FIELD_ENCRYPTION_CURRENT_KEY_ID, checked; without them (never in
+ * production) a key file in DATA_DIR, made on first use. Also used on its own
+ * by `npm run keys:rotate`. Messages name the setting, the key id and the
+ * problem, never a key.
+ */
+export function loadFieldKeys(env: NodeJS.ProcessEnv = process.env): FieldKeySource {
+  const keysText = env.FIELD_ENCRYPTION_KEYS?.trim() || undefined;
+  const current = env.FIELD_ENCRYPTION_CURRENT_KEY_ID?.trim() || undefined;
+  if (!keysText) {
+    if (current) throw new ConfigError('FIELD_ENCRYPTION_CURRENT_KEY_ID is set but FIELD_ENCRYPTION_KEYS is not: set the key map it names (JSON {"<key id>": "<base64 of 32 random bytes>"}).');
+    if (env.NODE_ENV === 'production') {
+      throw new ConfigError('FIELD_ENCRYPTION_KEYS is not set: production refuses to store free text without encryption keys. Set FIELD_ENCRYPTION_KEYS to JSON {"<key id>": "<base64 of 32 random bytes>"} and FIELD_ENCRYPTION_CURRENT_KEY_ID to one of its ids.');
+    }
+    return { source: 'localFile', path: resolve(env.DATA_DIR || '.data', LOCAL_KEY_FILE) };
+  }
+  let keys: Map<string, Uint8Array>;
+  try {
+    keys = parseKeyMap(keysText, 'FIELD_ENCRYPTION_KEYS');
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (!current) throw new ConfigError(`FIELD_ENCRYPTION_CURRENT_KEY_ID is not set: name the key in FIELD_ENCRYPTION_KEYS that encrypts new data (one of ${[...keys.keys()].map((k) => `"${k}"`).join(', ')}).`);
+  if (!keys.has(current)) throw new ConfigError(`FIELD_ENCRYPTION_CURRENT_KEY_ID "${current.slice(0, 64)}" is not a key id in FIELD_ENCRYPTION_KEYS (it has ${[...keys.keys()].map((k) => `"${k}"`).join(', ')}).`);
+  return { source: 'environment', keys, currentKeyId: current };
 }

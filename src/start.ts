@@ -14,8 +14,10 @@ import { PeriodicJob } from './notify/periodic.js';
 import { runReminderSweep, type SweepResult } from './app/reminders.js';
 import { recipientUnreachable } from './app/conversations.js';
 import { DownloadLinks } from './http/download-links.js';
-import { statisticsDownloads } from './bot/statistics-download.js';
+import { recordExports, statisticsDownloads } from './bot/statistics-download.js';
+import { spendDownloadNonce } from './db/repositories/retention.js';
 import { randomBytes } from 'node:crypto';
+import { cipherFromSource, installFieldCipher } from './db/field-crypto.js';
 
 export interface RunningService {
   readonly url: string;
@@ -42,6 +44,17 @@ export interface StartOptions {
 
 export async function startService(config: Config, opts: StartOptions): Promise<RunningService> {
   const log = opts.log;
+  // The repositories seal narrative free text with this cipher: installed before anything is read or written.
+  const keys = cipherFromSource(config.fieldKeys);
+  if (config.fieldKeys.source === 'localFile') {
+    log.warn(
+      { keyFile: config.fieldKeys.path, keyId: keys.cipher.currentKeyId },
+      keys.created
+        ? 'FIELD_ENCRYPTION_KEYS not set: generated a field-encryption key and kept it in the data folder (local use only; keep the file with the data, it cannot be read without it)'
+        : 'FIELD_ENCRYPTION_KEYS not set: using the field-encryption key kept in the data folder (local use only)',
+    );
+  }
+  installFieldCipher(keys.cipher);
   const database =
     (await opts.database) ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
   const ownsDatabase = opts.ownsDatabase ?? !opts.database;
@@ -80,6 +93,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     secret: config.downloadLinkSecret ? Buffer.from(config.downloadLinkSecret, 'utf8') : randomBytes(32),
     baseUrl: () => config.publicUrl ?? ownUrl,
     now: deps.now,
+    // Spent in the database, so a link works once whichever instance serves it.
+    spend: (nonce, expiresAt) => spendDownloadNonce(database.db, nonce, expiresAt, deps.now()),
   });
   const bot = createBot({ deps, adapter, storage: new BotStateStore(database.db), botAppId, csvLinks: links });
   adapter.onTurnError = async (_context, err) => {
@@ -100,6 +115,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       }
     },
     statisticsCsv: statisticsDownloads(deps, links),
+    recordExport: recordExports(deps, links),
     log,
   });
   server.keepAliveTimeout = 65_000;

@@ -1,9 +1,11 @@
 /** Start-up configuration: a broken setting stops the service with a message that names it. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, LOCAL_KEY_FILE, loadConfig } from '../src/config.js';
+import { cipherFromSource } from '../src/db/field-crypto.js';
 import { demoDirectoryFile } from '../src/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgd-config-'));
@@ -24,6 +26,8 @@ const areas = [
 const officer = { aadObjectId: 'aad-officer-1', name: 'Megan Bowen', email: 'meganb@example.com', roles: ['officer'], areas: ['northgate'], trainedUntil: '2027-12-31' };
 const referrer = { aadObjectId: 'aad-referrer-1', name: 'Alex Wilber', email: 'alexw@example.com', roles: ['referrer'], areas: [] };
 
+const keyA = randomBytes(32).toString('base64');
+const fieldKeys = { FIELD_ENCRYPTION_KEYS: JSON.stringify({ k20260101: keyA }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k20260101' };
 const authenticated = { MicrosoftAppId: 'a1b2c3d4-0000-4000-8000-00000000b07a', MicrosoftAppPassword: 'secret', MicrosoftAppTenantId: 'tenant', MicrosoftAppType: 'SingleTenant' };
 
 /** The ConfigError loadConfig throws for `env` (fails the test if it returns or throws anything else). */
@@ -134,7 +138,7 @@ describe('loadConfig: authentication and listening', () => {
 describe('loadConfig: download links', () => {
   it('needs PUBLIC_URL, an https:// origin, in production', () => {
     const path = directoryFile({ areas, people: [officer] });
-    const production = { ...authenticated, DIRECTORY_FILE: path, NODE_ENV: 'production' };
+    const production = { ...authenticated, ...fieldKeys, DIRECTORY_FILE: path, NODE_ENV: 'production' };
     expect(configError(production).message).toMatch(/^PUBLIC_URL is not set to an https:\/\/ address/);
     expect(configError({ ...production, PUBLIC_URL: 'http://desk.example.org' }).message).toMatch(/^PUBLIC_URL is not set to an https:\/\/ address/);
     expect(configError({ ...production, PUBLIC_URL: 'https://desk.example.org/bot' }).message).toBe('PUBLIC_URL: PUBLIC_URL must be an http(s) origin, with no path');
@@ -147,5 +151,60 @@ describe('loadConfig: download links', () => {
     expect(configError({ ...authenticated, DIRECTORY_FILE: path, INSTANCES: '3', DOWNLOAD_LINK_SECRET: 'short' }).message).toBe('DOWNLOAD_LINK_SECRET: DOWNLOAD_LINK_SECRET must be at least 32 characters');
     expect(loadConfig({ ...authenticated, DIRECTORY_FILE: path, INSTANCES: '3', DOWNLOAD_LINK_SECRET: 'x'.repeat(32) }).downloadLinkSecret).toBe('x'.repeat(32));
     expect(loadConfig({ ...authenticated, DIRECTORY_FILE: path }).downloadLinkSecret).toBeUndefined();
+  });
+});
+
+describe('loadConfig: field-encryption keys', () => {
+  const production = () => ({ ...authenticated, DIRECTORY_FILE: directoryFile({ areas, people: [officer] }), NODE_ENV: 'production', PUBLIC_URL: 'https://desk.example.org' });
+
+  it('reads FIELD_ENCRYPTION_KEYS and FIELD_ENCRYPTION_CURRENT_KEY_ID', () => {
+    const keyB = randomBytes(32).toString('base64url');
+    const config = loadConfig({ ...production(), FIELD_ENCRYPTION_KEYS: JSON.stringify({ k20260101: keyA, k20270101: keyB }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k20270101' });
+    expect(config.fieldKeys.source).toBe('environment');
+    const { cipher } = cipherFromSource(config.fieldKeys);
+    expect(cipher.currentKeyId).toBe('k20270101');
+    expect(cipher.keyIds.sort()).toEqual(['k20260101', 'k20270101']);
+  });
+
+  it('refuses to start in production without keys', () => {
+    expect(configError(production()).message).toMatch(/^FIELD_ENCRYPTION_KEYS is not set: production refuses/);
+  });
+
+  it('says what is wrong with a key, naming its id and never its value', () => {
+    const short = randomBytes(16).toString('base64');
+    const problems: Array<[Record<string, string>, RegExp]> = [
+      [{ FIELD_ENCRYPTION_KEYS: 'not json', FIELD_ENCRYPTION_CURRENT_KEY_ID: 'a' }, /^FIELD_ENCRYPTION_KEYS is not JSON/],
+      [{ FIELD_ENCRYPTION_KEYS: '[]', FIELD_ENCRYPTION_CURRENT_KEY_ID: 'a' }, /^FIELD_ENCRYPTION_KEYS must be a JSON object/],
+      [{ FIELD_ENCRYPTION_KEYS: '{}', FIELD_ENCRYPTION_CURRENT_KEY_ID: 'a' }, /^FIELD_ENCRYPTION_KEYS holds no keys/],
+      [{ FIELD_ENCRYPTION_KEYS: JSON.stringify({ k1: short }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k1' }, /^FIELD_ENCRYPTION_KEYS: key "k1" must be base64 of 32 bytes \(it decodes to 16\)/],
+      [{ FIELD_ENCRYPTION_KEYS: JSON.stringify({ k1: 'not base64!' }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k1' }, /^FIELD_ENCRYPTION_KEYS: key "k1" is not a base64 string/],
+      [{ FIELD_ENCRYPTION_KEYS: JSON.stringify({ 'a:b': keyA }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'a:b' }, /^FIELD_ENCRYPTION_KEYS: key id "a:b" must be/],
+      [{ FIELD_ENCRYPTION_KEYS: JSON.stringify({ k1: keyA }) }, /^FIELD_ENCRYPTION_CURRENT_KEY_ID is not set: .*"k1"/],
+      [{ FIELD_ENCRYPTION_KEYS: JSON.stringify({ k1: keyA }), FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k2' }, /^FIELD_ENCRYPTION_CURRENT_KEY_ID "k2" is not a key id in FIELD_ENCRYPTION_KEYS/],
+      [{ FIELD_ENCRYPTION_CURRENT_KEY_ID: 'k1' }, /^FIELD_ENCRYPTION_CURRENT_KEY_ID is set but FIELD_ENCRYPTION_KEYS is not/],
+    ];
+    for (const [env, message] of problems) {
+      const err = configError({ ...production(), ...env });
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toContain(keyA);
+      expect(err.message).not.toContain(short);
+    }
+  });
+
+  it('outside production, keeps a generated key in the data folder (mode 0600), the same one on the next start', () => {
+    const dataDir = join(dir, 'data-keys');
+    const config = loadConfig({ DATA_DIR: dataDir });
+    expect(config.fieldKeys).toEqual({ source: 'localFile', path: join(dataDir, LOCAL_KEY_FILE) });
+    // With DATABASE_URL too: the key still lives in the data folder.
+    expect(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://db/x' }).fieldKeys).toEqual(config.fieldKeys);
+
+    const first = cipherFromSource(config.fieldKeys);
+    expect(first.created).toBe(true);
+    expect(statSync(join(dataDir, LOCAL_KEY_FILE)).mode & 0o777).toBe(0o600);
+    const again = cipherFromSource(config.fieldKeys);
+    expect(again.created).toBe(false);
+    expect(again.cipher.currentKeyId).toBe(first.cipher.currentKeyId);
+    const sealed = first.cipher.encrypt('kept with the data', 'test.place');
+    expect(again.cipher.decrypt(sealed, 'test.place')).toBe('kept with the data');
   });
 });

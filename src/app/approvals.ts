@@ -169,7 +169,7 @@ export async function requestTransfer(
   return { key: 'case.saved.transfer', params: { area: toArea }, tone: 'good' };
 }
 
-function approvalMessage(kind: 'transfer.request' | 'access.request', subjectId: string, recipient: string, payload: Record<string, unknown>): OutboxMessage {
+export function approvalMessage(kind: 'transfer.request' | 'access.request' | 'deletion.request', subjectId: string, recipient: string, payload: Record<string, unknown>): OutboxMessage {
   return { key: `${kind}:${subjectId}:${recipient}`, kind, recipientAadObjectId: recipient, payload, subjectId };
 }
 
@@ -216,7 +216,7 @@ export async function transferCard(deps: AppDeps, actor: Actor, transferId: stri
   return { kind: 'transfer', view, role, newOwners: trainedCaseWorkers(deps.directory, transfer.toAreaId, today), ...(notice ? { notice } : {}) };
 }
 
-async function refuseDecision(deps: AppDeps, actor: Actor, subject: 'transfer' | 'access', id: string, why: DecisionRefusal): Promise<never> {
+export async function refuseDecision(deps: AppDeps, actor: Actor, subject: 'transfer' | 'access' | 'deletion', id: string, why: DecisionRefusal): Promise<never> {
   await appendAudit(deps.db, deps.now(), [deciderAudit(actor, `${subject}.decide_denied`, subject, id)]);
   if (why === 'trainingExpired') throw new DomainError('training_expired');
   if (why === 'ownRequest') throw new DomainError('own_request');
@@ -349,12 +349,12 @@ export async function takeCase(deps: AppDeps, actor: Actor, record: CaseRecord &
   });
 }
 
-function staleNotice(deps: AppDeps, s: { status: string; decidedByAadObjectId: string | null; decidedAt: Date | null }): Notice {
+export function staleNotice(deps: AppDeps, s: { status: string; decidedByAadObjectId: string | null; decidedAt: Date | null }): Notice {
   const name = s.decidedByAadObjectId ? (deps.directory.person(s.decidedByAadObjectId)?.name ?? s.decidedByAadObjectId) : '';
   return { key: `approval.stale.${s.status}`, params: { name, at: (s.decidedAt ?? new Date(0)).toISOString() }, tone: 'attention' };
 }
 
-function rawStrings(raw: Record<string, unknown>, ids: readonly string[]): Record<string, string> {
+export function rawStrings(raw: Record<string, unknown>, ids: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const id of ids) if (typeof raw[id] === 'string') out[id] = String(raw[id]).slice(0, 2000);
   return out;
@@ -365,7 +365,7 @@ function rawStrings(raw: Record<string, unknown>, ids: readonly string[]): Recor
  * card (the original messages, not only the clicker's copy). The update is
  * rendered from the state at delivery, so it always shows the latest.
  */
-async function queueCardUpdates(tx: Transaction, subjectId: string, kinds: readonly string[], state: string, now: Date): Promise<void> {
+export async function queueCardUpdates(tx: Transaction, subjectId: string, kinds: readonly string[], state: string, now: Date): Promise<void> {
   const cards = await approvalsRepo.approvalCardsAbout(tx, subjectId, kinds);
   await enqueueMessages(
     tx,

@@ -30,6 +30,8 @@ import { enqueueMessages } from '../db/repositories/outbox.js';
 import * as approvalsRepo from '../db/repositories/approvals.js';
 import type { Transfer } from '../db/repositories/approvals.js';
 import { requestTransfer, takeCase } from './approvals.js';
+import { reviewDateAfterActivity } from './retention.js';
+import * as retentionRepo from '../db/repositories/retention.js';
 import * as statisticsRepo from '../db/repositories/statistics.js';
 import { isAdoptedDecision } from '../domain/statistics.js';
 import type { DatabaseOrTransaction, Transaction } from '../db/client.js';
@@ -285,6 +287,8 @@ export async function recordTriage(deps: AppDeps, actor: Actor, reference: strin
     const status: ReferralStatus = kind ? 'being_assessed' : 'closed';
     await casesRepo.setReferralStatus(tx, record.referral.id, status);
     await statisticsRepo.setStatisticsOutcome(tx, record.referral.id, outcome);
+    // Closed with no further action: reviewed sooner than records that needed work (DESIGN §7).
+    await retentionRepo.setReviewDue(tx, record.referral.id, reviewDateAfterActivity(record.pathway, londonDate(now), outcome === 'no_further_action'));
     if (kind) {
       const caseId = randomUUID();
       await casesRepo.insertCase(tx, { id: caseId, referralId: record.referral.id, areaId: record.referral.areaId, ownerAadObjectId: actor.aadObjectId, kind, openedAt: now, lastActivityAt: now });
@@ -482,6 +486,7 @@ async function saveCaseForm(deps: AppDeps, actor: Actor, reference: string, reco
       if (notice.params) applied = notice;
     }
     await casesRepo.touchCase(tx, c.id, now);
+    await retentionRepo.setReviewDue(tx, record.referral.id, reviewDateAfterActivity(pathway, today));
     await appendAudit(tx, now, [audit]);
     return applied ?? { key: corrects ? 'case.saved.correction' : `case.saved.${input.form}`, tone: 'good' };
   });

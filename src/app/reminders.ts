@@ -28,6 +28,8 @@ import * as remindersRepo from '../db/repositories/reminders.js';
 import { enqueueMessages, type OutboxMessage } from '../db/repositories/outbox.js';
 import type { Transaction } from '../db/client.js';
 import { sweepApprovals } from './approvals.js';
+import { reviewRecipients } from './retention.js';
+import * as retentionRepo from '../db/repositories/retention.js';
 
 export interface SweepOptions {
   /** Working days overdue after which an action goes to the area's supervisors (default 3). */
@@ -71,6 +73,11 @@ export async function runReminderSweep(deps: AppDeps, o: SweepOptions = {}): Pro
   }
   // Transfers waiting too long, and grants about to end.
   queued += await sweepApprovals(deps, batch);
+  for (;;) {
+    const n = await sweepRetentionReviews(deps, batch);
+    queued += n.queued;
+    if (n.rows < batch) break;
+  }
   for (;;) {
     const n = await sweepDigests(deps, batch);
     digests += n.digests;
@@ -164,6 +171,26 @@ async function sweepDigests(deps: AppDeps, batch: number): Promise<{ rows: numbe
     await enqueueMessages(tx, digests, now);
     await remindersRepo.markDigested(tx, held.map((m) => m.id), now);
     return { rows: held.length, digests: digests.length };
+  });
+}
+
+/**
+ * Retention reviews that have fallen due: the owner is reminded, or the
+ * area's supervisors when the owner can no longer act on it. Once per review
+ * date; a Retain that sets a new date brings a new reminder when that comes.
+ */
+async function sweepRetentionReviews(deps: AppDeps, batch: number): Promise<{ rows: number; queued: number }> {
+  const now = deps.now();
+  const today = londonDate(now);
+  return deps.db.transaction(async (tx) => {
+    const rows = await retentionRepo.claimReviewsToRemind(tx, today, batch);
+    const q = queueFor(tx, now);
+    for (const r of rows) {
+      for (const p of reviewRecipients(deps, r, today)) q.add('retention.review', r.referralId, r.reviewDueOn, p, { reference: r.reference, areaId: r.areaId, dueOn: r.reviewDueOn });
+    }
+    await retentionRepo.markReviewsReminded(tx, rows);
+    await q.flush();
+    return { rows: rows.length, queued: q.messages.length };
   });
 }
 

@@ -7,6 +7,7 @@
 import type { AppDeps } from './context.js';
 import type { Actor } from '../domain/directory.js';
 import { personKey } from '../domain/approvals.js';
+import { reviewDateAfterActivity } from './retention.js';
 import { DomainError } from '../domain/errors.js';
 import {
   findStep,
@@ -161,6 +162,7 @@ export async function answerStep(
   const saved = await draftsRepo.saveStepAnswers(deps.db, {
     id: draft.id,
     ownerAadObjectId: actor.aadObjectId,
+    pathway: draft.pathway,
     stepId: step.id,
     values: result.values,
     currentStep: target.id,
@@ -226,6 +228,7 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
       submittedAt: now,
       triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
       personKey: personKey(answers[pathway.personNameFields.step]?.[pathway.personNameFields.last], answers[pathway.ageFields.step]?.[pathway.ageFields.dateOfBirth]),
+      reviewDueOn: reviewDateAfterActivity(pathway, today),
     });
     // The de-identified record the statistics count: it outlives the referral (DESIGN §7).
     await insertReferralStatistics(tx, referral.id, statisticsRecordOf(pathway, answers, areaId, today));

@@ -24,10 +24,12 @@ import { actionIdsOf, dueCard, notificationCard, settingsCard } from './notifica
 import { rememberConversation } from '../app/conversations.js';
 import * as approvals from '../app/approvals.js';
 import { approvalScreenCard } from './approval-views.js';
+import * as retention from '../app/retention.js';
+import { retentionScreenCard } from './retention-views.js';
 import { parseCommand } from './commands.js';
 import * as statistics from '../app/statistics.js';
 import { statisticsCard } from './statistics-view.js';
-import type { DownloadGrant } from '../http/download-links.js';
+import type { DownloadLinks } from '../http/download-links.js';
 import { parseReference } from '../domain/referral.js';
 import type { SafeguardAdapter } from './adapter.js';
 import {
@@ -84,8 +86,16 @@ const actionSchemas = {
   'access.decline': z.object({ id }).passthrough(),
   'access.withdraw': z.object({ id }).passthrough(),
   'access.view': z.object({ id }).passthrough(),
-  'approval.open': z.object({ subject: z.enum(['transfer', 'access']), id }).passthrough(),
-  'approval.refresh': z.object({ subject: z.enum(['transfer', 'access']), id }).passthrough(),
+  'approval.open': z.object({ subject: z.enum(['transfer', 'access', 'deletion']), id }).passthrough(),
+  'approval.refresh': z.object({ subject: z.enum(['transfer', 'access', 'deletion']), id }).passthrough(),
+  'retention.open': z.object({ reference }).passthrough(),
+  'retention.form': z.object({ reference, form: z.enum(['retain', 'proposeDeletion']) }).passthrough(),
+  'retention.retain': z.object({ reference }).passthrough(),
+  'retention.propose': z.object({ reference }).passthrough(),
+  'deletion.approve': z.object({ id }).passthrough(),
+  'deletion.decline': z.object({ id }).passthrough(),
+  'deletion.withdraw': z.object({ id }).passthrough(),
+  'retention.export': z.object({ reference }).passthrough(),
   'approvals.list': z.object({}).passthrough(),
   'stats.csv': z.object({ year: z.string().regex(/^\d{4}$/) }).passthrough(),
   'due.list': z.object({}).passthrough(),
@@ -100,7 +110,7 @@ export interface BotOptions {
   readonly storage: Storage;
   readonly botAppId?: string | undefined;
   /** Hands out the statistics CSV's download links (src/http/download-links.ts). */
-  readonly csvLinks: { statisticsCsv(grant: DownloadGrant): { readonly url: string; readonly expiresAt: Date } };
+  readonly csvLinks: Pick<DownloadLinks, 'statisticsCsv' | 'recordExport'>;
 }
 
 /** Strips a conversation reference to what a proactive send needs (no message id, no display names). */
@@ -202,6 +212,8 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return approvalScreenCard(v, await approvals.listApprovals(deps, actor), userIdsOf(activity));
         case 'access':
           return approvalScreenCard(v, await approvals.startAccessRequest(deps, actor), userIdsOf(activity));
+        case 'reviews':
+          return retentionScreenCard(v, await retention.listReviews(deps, actor), userIdsOf(activity));
         case 'queue':
           return caseScreenCard(v, await cases.listQueue(deps, actor));
         case 'cases':
@@ -239,6 +251,7 @@ export function createBot(o: BotOptions): Application<TurnState> {
         record?: string;
       };
       const approval = (screen: approvals.ApprovalScreen) => approvalScreenCard(v, screen, userIdsOf(activity));
+      const retentionCard = (screen: retention.RetentionScreen) => retentionScreenCard(v, screen, userIdsOf(activity));
       switch (verb) {
         case 'wizard.next':
         case 'wizard.back':
@@ -304,8 +317,26 @@ export function createBot(o: BotOptions): Application<TurnState> {
           return approval(await approvals.viewUnderGrant(deps, actor, data.id!));
         case 'approval.open':
         case 'approval.refresh':
+          if (data.subject === 'deletion') return retentionCard(await retention.deletionCard(deps, actor, data.id!));
           return approval(
             data.subject === 'transfer' ? await approvals.transferCard(deps, actor, data.id!) : await approvals.accessCard(deps, actor, data.id!),
+          );
+        case 'retention.open':
+          return retentionCard(await retention.openReview(deps, actor, data.reference!));
+        case 'retention.form':
+          return retentionCard(await retention.openReview(deps, actor, data.reference!, (data.form as string) === 'retain' ? 'retain' : 'proposeDeletion'));
+        case 'retention.retain':
+          return retentionCard(await retention.retain(deps, actor, data.reference!, data));
+        case 'retention.propose':
+          return retentionCard(await retention.proposeDeletion(deps, actor, data.reference!, data));
+        case 'deletion.approve':
+        case 'deletion.decline':
+          return retentionCard(await retention.decideDeletion(deps, actor, data.id!, verb === 'deletion.approve' ? 'approve' : 'decline', data));
+        case 'deletion.withdraw':
+          return retentionCard(await retention.withdrawDeletion(deps, actor, data.id!));
+        case 'retention.export':
+          return retentionCard(
+            await retention.requestExport(deps, actor, data.reference!, (g) => o.csvLinks.recordExport({ ...g, locale: resolveLocale(activity.locale) })),
           );
         case 'approvals.list':
           return approval(await approvals.listApprovals(deps, actor));
@@ -453,6 +484,10 @@ export function proactiveSender(o: { adapter: SafeguardAdapter; botAppId?: strin
 async function approvalCard(deps: AppDeps, v: ViewContext, kind: string, payload: Record<string, unknown>, recipient: string, userIds: readonly string[]): Promise<Card | undefined> {
   let screen: approvals.ApprovalScreen | undefined;
   try {
+    if (kind.startsWith('deletion.')) {
+      const deletion = await retention.deletionCardFor(deps, payload, recipient);
+      return deletion ? retentionScreenCard(v, deletion, userIds) : undefined;
+    }
     screen = await approvals.approvalCardFor(deps, kind, payload, recipient);
   } catch (err) {
     // The recipient may no longer see it (moved area, training lapsed): nothing to send them.

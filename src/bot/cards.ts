@@ -178,7 +178,7 @@ export type NoticeView = readonly [] | readonly [{ readonly text: string; readon
 export interface ReferralViewCard {
   readonly title: string;
   readonly meta: string;
-  readonly notice: NoticeView;
+  readonly notice: ReadonlyArray<NoticeView[number]>;
   /** The gateway assessment, or the triage due date: zero or one section. */
   readonly triage: readonly SectionView[];
   readonly buttons: ReadonlyArray<ButtonView & { readonly style: 'default' | 'positive' }>;
@@ -383,6 +383,17 @@ export interface StatsCard {
   readonly links: ReadonlyArray<{ readonly title: string; readonly url: string }>;
 }
 
+/** cards/export.json: the one-use link to a subject-access export. */
+export interface ExportCard {
+  readonly title: string;
+  readonly body: string;
+  readonly openLabel: string;
+  readonly url: string;
+  readonly backLabel: string;
+  readonly backData: ActionData;
+  readonly backSubmitData: ActionData;
+}
+
 interface CardData {
   'referral-step': ReferralStepCard;
   'referral-review': ReferralReviewCard;
@@ -402,6 +413,7 @@ interface CardData {
   settings: SettingsCard;
   stats: StatsCard;
   approval: ApprovalCard;
+  export: ExportCard;
 }
 
 export type CardName = keyof CardData;
@@ -424,6 +436,7 @@ export const cardNames: readonly CardName[] = [
   'settings',
   'stats',
   'approval',
+  'export',
 ];
 
 const templates = new Map<CardName, ACData.Template>(

@@ -2,7 +2,7 @@
 import { parseReference } from '../domain/referral.js';
 
 export type Command =
-  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' | 'due' | 'settings' | 'approvals' | 'access' }
+  | { readonly name: 'help' | 'refer' | 'drafts' | 'myReferrals' | 'whoami' | 'queue' | 'cases' | 'due' | 'settings' | 'approvals' | 'access' | 'reviews' }
   | { readonly name: 'case'; readonly reference: string }
   /** `stats` (this financial year) or `stats 2025`; the year is checked by the use-case, after who is asking. */
   | { readonly name: 'stats'; readonly year?: string }
@@ -43,6 +43,9 @@ export function parseCommand(raw: string | undefined): Command {
       return { name: 'settings' };
     case 'approvals':
       return { name: 'approvals' };
+    case 'reviews':
+    case 'retention':
+      return { name: 'reviews' };
     case 'access':
     case 'request access':
       return { name: 'access' };

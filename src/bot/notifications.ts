@@ -91,6 +91,13 @@ function itemFor(v: ViewContext, kind: string, p: Payload, actions: ActionLookup
     case 'triage.dueToday':
     case 'triage.overdue':
       return triageItem(v, str(p, 'reference'), str(p, 'areaId'), str(p, 'dueOn'));
+    case 'retention.review':
+      return {
+        heading: v.t('remind.reviewDue', { reference: str(p, 'reference'), due: day(str(p, 'dueOn')) }),
+        detail: v.directory.area(str(p, 'areaId'))?.name ?? str(p, 'areaId'),
+        color: 'Warning',
+        buttons: [button(v.t('remind.openReview'), 'retention.open', { reference: str(p, 'reference') })],
+      };
     default:
       return undefined;
   }
@@ -103,6 +110,7 @@ const titles: Partial<Record<NotificationKind, Parameters<ViewContext['t']>[0]>>
   'action.escalated': 'remind.title.escalated',
   'triage.dueToday': 'remind.title.triageDue',
   'triage.overdue': 'remind.title.triageOverdue',
+  'retention.review': 'remind.title.review',
 };
 
 /** Action ids a notification needs looked up before rendering. */

@@ -110,6 +110,10 @@ export const referrals = pgTable(
      * audited existence search of access requests; null without a date of birth.
      */
     personKey: text('person_key'),
+    /** When the record must next be reviewed for deletion (DESIGN §7), a London date set by the pathway's policy or a Retain decision. */
+    reviewDueOn: date('review_due_on', { mode: 'string' }),
+    /** The review date whose reminder has been queued (so each review is reminded once). */
+    reviewRemindedFor: date('review_reminded_for', { mode: 'string' }),
   },
   (t) => [
     uniqueIndex('referrals_reference_uq').on(t.reference),
@@ -122,6 +126,7 @@ export const referrals = pgTable(
     // The reminder sweep: untriaged referrals still owed a reminder, by due date.
     index('referrals_triage_remind_idx').on(t.triageDueOn).where(sql`${t.status} = 'received' and ${t.triageReminderStage} < 2`),
     index('referrals_person_key_idx').on(t.personKey).where(sql`${t.personKey} is not null`),
+    index('referrals_review_idx').on(t.reviewDueOn),
     check('referrals_status_check', sql`${t.status} in ('received', 'being_assessed', 'closed')`),
     check('referrals_reference_format', sql`${t.reference} ~ '^[A-Z]{2,5}-[0-9]{4}-[0-9]{4,6}$'`),
   ],
@@ -178,6 +183,11 @@ export const outbox = pgTable(
     index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'sending')`),
     index('outbox_held_idx').on(t.nextAttemptAt, t.recipientAadObjectId).where(sql`${t.status} = 'held'`),
     index('outbox_subject_idx').on(t.subjectId).where(sql`${t.subjectId} is not null`),
+    // A purge finds every message naming the person's record (migration 0010 defines the function).
+    index('outbox_payload_strings_idx')
+      .using('gin', sql`outbox_payload_strings(${t.payload})`)
+      .with({ fastupdate: false }),
+    index('outbox_update_original_idx').on(sql`(${t.payload} ->> 'originalId')`).where(sql`${t.kind} = 'approval.update'`),
   ],
 );
 
@@ -413,4 +423,70 @@ export const referralStatistics = pgTable(
     uniqueIndex('referral_statistics_referral_uq').on(t.referralId),
     index('referral_statistics_year_idx').on(t.pathway, t.financialYear),
   ],
+);
+
+/**
+ * Decisions to keep a record at its retention review (DESIGN §7): why, and
+ * until when. Purged with the record.
+ */
+export const retentionDecisions = pgTable(
+  'retention_decisions',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    justification: text('justification').notNull(),
+    /** Records about a child under the policy's age need this too. */
+    childJustification: text('child_justification'),
+    nextReviewOn: date('next_review_on', { mode: 'string' }).notNull(),
+    decidedByAadObjectId: text('decided_by_aad_object_id').notNull(),
+    decidedAt: utc('decided_at').notNull(),
+  },
+  (t) => [index('retention_decisions_referral_idx').on(t.referralId, t.decidedAt)],
+);
+
+/**
+ * A proposal to delete a record, approved inline by a supervisor of its area
+ * (decided once, like transfers). Approval purges the record in the same
+ * transaction; this row stays with ids, the reference and the outcome only
+ * (the reason and note are cleared), so the approval cards can still say what
+ * happened.
+ */
+export const deletionRequests = pgTable(
+  'deletion_requests',
+  {
+    id: uuid('id').primaryKey(),
+    referralId: uuid('referral_id').references(() => referrals.id, { onDelete: 'set null' }),
+    reference: text('reference').notNull(),
+    areaId: text('area_id').notNull(),
+    requestedByAadObjectId: text('requested_by_aad_object_id').notNull(),
+    reason: text('reason'),
+    status: text('status', { enum: ['pending', 'approved', 'declined', 'withdrawn'] }).notNull().default('pending'),
+    requestedAt: utc('requested_at').notNull(),
+    decidedByAadObjectId: text('decided_by_aad_object_id'),
+    decidedAt: utc('decided_at'),
+    decisionNote: text('decision_note'),
+    purgedAt: utc('purged_at'),
+  },
+  (t) => [
+    uniqueIndex('deletion_requests_pending_uq').on(t.referralId).where(sql`${t.status} = 'pending'`),
+    index('deletion_requests_area_idx').on(t.areaId, t.requestedAt).where(sql`${t.status} = 'pending'`),
+    // The purge's ON DELETE SET NULL and its clean-up look rows up by referral.
+    index('deletion_requests_referral_idx').on(t.referralId),
+    check('deletion_requests_status_check', sql`${t.status} in ('pending', 'approved', 'declined', 'withdrawn')`),
+  ],
+);
+
+/**
+ * Download links already used (single-use across every instance): the nonce
+ * of each, kept until the link would have expired anyway.
+ */
+export const spentDownloadTokens = pgTable(
+  'spent_download_tokens',
+  {
+    nonce: text('nonce').primaryKey(),
+    expiresAt: utc('expires_at').notNull(),
+  },
+  (t) => [index('spent_download_tokens_expiry_idx').on(t.expiresAt)],
 );

@@ -3,6 +3,8 @@
  * module validates answers against it. Pure: no Teams, SQL or clock.
  */
 
+import type { RetentionPolicy } from './retention.js';
+
 export type FieldKind = 'text' | 'textarea' | 'choice' | 'multichoice' | 'date' | 'number' | 'toggle';
 
 /** Named validators a form definition may refer to. */
@@ -91,6 +93,8 @@ export interface PathwayDefinition {
   readonly triageWorkingDays: number;
   /** Closing a Channel case schedules review actions this many months later. */
   readonly channelReviewMonths: readonly number[];
+  /** How long its records are kept before review (DESIGN §7). */
+  readonly retention: RetentionPolicy;
   /** The officers' forms (triage, consent, vulnerability…), rendered and validated like wizard steps. */
   readonly caseForms: Readonly<Record<CaseFormId, StepDefinition>>;
   /**

@@ -35,6 +35,12 @@ export const notificationKinds = {
   'access.decided': { urgent: true },
   /** To the holder of a grant a day before it ends. */
   'access.expiring': { urgent: true },
+  /** To the record's owner (or the area's supervisors) when its retention review falls due; may wait for the digest. */
+  'retention.review': { urgent: false },
+  /** To the area's supervisors: a proposal to delete a record, to approve inline. */
+  'deletion.request': { urgent: true },
+  /** To the proposer when the deletion is approved or declined. */
+  'deletion.decided': { urgent: true },
   /** Brings a delivered approval card up to date in place after a decision. */
   'approval.update': { urgent: true },
   /** Non-urgent reminders gathered for one person at 08:00. */
@@ -44,7 +50,16 @@ export const notificationKinds = {
 export type NotificationKind = keyof typeof notificationKinds;
 
 /** Kinds whose message is an approval card, drawn for its recipient from the current state. */
-export const approvalCardKinds: readonly NotificationKind[] = ['transfer.request', 'transfer.decided', 'transfer.escalated', 'access.request', 'access.decided', 'access.expiring'];
+export const approvalCardKinds: readonly NotificationKind[] = [
+  'transfer.request',
+  'transfer.decided',
+  'transfer.escalated',
+  'access.request',
+  'access.decided',
+  'access.expiring',
+  'deletion.request',
+  'deletion.decided',
+];
 
 export const isNotificationKind = (k: string): k is NotificationKind => Object.prototype.hasOwnProperty.call(notificationKinds, k);
 

@@ -152,6 +152,8 @@ export const preventPathway: PathwayDefinition = {
   referrerNameField: { step: 'aboutYou', field: 'referrerName' },
   personNameFields: { step: 'aboutPerson', first: 'firstName', last: 'lastName' },
   triageWorkingDays: 5,
+  // Closed with no further action: 3 years after closure (the 2023 Independent Review of Prevent); else 6 after the last activity.
+  retention: { noFurtherActionYears: 3, otherYears: 6, childUnder: 10, maxRetainYears: 2 },
   channelReviewMonths: [6, 12],
   caseForms: preventCaseForms,
   statisticsFields: {

@@ -25,26 +25,27 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-/** What a link lets its holder download. */
-export interface DownloadGrant {
-  readonly pathway: string;
-  readonly year: number;
-  readonly locale: string;
-}
+/** What a link lets its holder download: a year's statistics, or everything held about one person. */
+export type DownloadGrant =
+  | { readonly kind: 'statistics'; readonly pathway: string; readonly year: number; readonly locale: string }
+  | { readonly kind: 'export'; readonly referralId: string; readonly actorAadObjectId: string; readonly locale: string };
 
 export type Redeemed = { readonly ok: true; readonly grant: DownloadGrant } | { readonly ok: false; readonly reason: 'invalid' | 'expired' | 'used' };
 
-const payloadSchema = z
-  .object({
-    p: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
-    y: z.number().int().min(1900).max(9999),
-    l: z.string().regex(/^[a-zA-Z-]{2,10}$/),
-    /** Expiry, Unix seconds. */
-    x: z.number().int(),
-    /** Makes each link unique, so each is spent on its own. */
-    n: z.string().regex(/^[A-Za-z0-9_-]{16,32}$/),
-  })
-  .strict();
+const common = {
+  l: z.string().regex(/^[a-zA-Z-]{2,10}$/),
+  /** Expiry, Unix seconds. */
+  x: z.number().int(),
+  /** Makes each link unique, so each is spent on its own. */
+  n: z.string().regex(/^[A-Za-z0-9_-]{16,32}$/),
+};
+const payloadSchema = z.union([
+  z.object({ k: z.literal('s').optional(), p: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/), y: z.number().int().min(1900).max(9999), ...common }).strict(),
+  z.object({ k: z.literal('e'), r: z.string().uuid(), a: z.string().min(1).max(100), ...common }).strict(),
+]);
+
+/** Remembers used nonces where every instance sees them (the database); without one, this process remembers. */
+export type SpendNonce = (nonce: string, expiresAt: Date) => Promise<boolean>;
 
 export interface DownloadLinkOptions {
   readonly secret: Buffer;
@@ -52,6 +53,8 @@ export interface DownloadLinkOptions {
   readonly baseUrl: () => string;
   readonly now: () => Date;
   readonly ttlMs?: number;
+  /** Records a nonce as used; false when it already was. */
+  readonly spend?: SpendNonce;
 }
 
 export const DOWNLOAD_LINK_TTL_MS = 5 * 60_000;
@@ -71,17 +74,24 @@ export class DownloadLinks {
   }
 
   /** A link to the statistics CSV of one year, and when it stops working. */
-  statisticsCsv(grant: DownloadGrant): { readonly url: string; readonly expiresAt: Date } {
-    const expiresAt = new Date(this.o.now().getTime() + this.ttlMs);
-    const payload = Buffer.from(
-      JSON.stringify({ p: grant.pathway, y: grant.year, l: grant.locale, x: Math.floor(expiresAt.getTime() / 1000), n: randomBytes(16).toString('base64url') }),
-    ).toString('base64url');
-    const token = `${payload}.${this.sign(payload)}`;
-    return { url: `${this.o.baseUrl().replace(/\/+$/, '')}/stats/${token}.csv`, expiresAt };
+  statisticsCsv(grant: { pathway: string; year: number; locale: string }): { readonly url: string; readonly expiresAt: Date } {
+    return this.link('stats', 'csv', { p: grant.pathway, y: grant.year, l: grant.locale });
   }
 
-  /** Checks a token from a request path: signature first (in constant time), then expiry, then whether it was used. */
-  redeem(token: string): Redeemed {
+  /** A link to the subject-access export of one record, for the supervisor who asked for it. */
+  recordExport(grant: { referralId: string; actorAadObjectId: string; locale: string }): { readonly url: string; readonly expiresAt: Date } {
+    return this.link('exports', 'json', { k: 'e', r: grant.referralId, a: grant.actorAadObjectId, l: grant.locale });
+  }
+
+  private link(folder: string, ext: string, fields: Record<string, unknown>): { readonly url: string; readonly expiresAt: Date } {
+    const expiresAt = new Date(this.o.now().getTime() + this.ttlMs);
+    const payload = Buffer.from(JSON.stringify({ ...fields, x: Math.floor(expiresAt.getTime() / 1000), n: randomBytes(16).toString('base64url') })).toString('base64url');
+    const token = `${payload}.${this.sign(payload)}`;
+    return { url: `${this.o.baseUrl().replace(/\/+$/, '')}/${folder}/${token}.${ext}`, expiresAt };
+  }
+
+  /** Checks a token from a request path: signature first (in constant time), then its kind, expiry, and whether it was used. */
+  async redeem(token: string, kind: DownloadGrant['kind']): Promise<Redeemed> {
     const m = /^([A-Za-z0-9_-]{1,400})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!m) return { ok: false, reason: 'invalid' };
     const given = Buffer.from(m[2]!, 'base64url');
@@ -95,12 +105,20 @@ export class DownloadLinks {
     }
     if (!parsed.success) return { ok: false, reason: 'invalid' };
     const p = parsed.data;
+    // A link is good for its own kind of download only, checked before it is spent.
+    if (('r' in p ? 'export' : 'statistics') !== kind) return { ok: false, reason: 'invalid' };
     const nowMs = this.o.now().getTime();
     if (p.x * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-    this.forgetExpired(nowMs);
-    if (this.spent.has(p.n)) return { ok: false, reason: 'used' };
-    this.spent.set(p.n, p.x * 1000);
-    return { ok: true, grant: { pathway: p.p, year: p.y, locale: p.l } };
+    if (this.o.spend) {
+      if (!(await this.o.spend(p.n, new Date(p.x * 1000)))) return { ok: false, reason: 'used' };
+    } else {
+      this.forgetExpired(nowMs);
+      if (this.spent.has(p.n)) return { ok: false, reason: 'used' };
+      this.spent.set(p.n, p.x * 1000);
+    }
+    const grant: DownloadGrant =
+      'r' in p ? { kind: 'export', referralId: p.r, actorAadObjectId: p.a, locale: p.l } : { kind: 'statistics', pathway: p.p, year: p.y, locale: p.l };
+    return { ok: true, grant };
   }
 
   private forgetExpired(nowMs: number): void {

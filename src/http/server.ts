@@ -29,12 +29,14 @@ const activityShape = z
 /** What a download link gives: the file, or a plain-text reason for the person who clicked it. */
 export type DownloadAnswer =
   | { readonly ok: true; readonly filename: string; readonly contentType: string; readonly body: string }
-  | { readonly ok: false; readonly status: 404 | 410; readonly message: string };
+  | { readonly ok: false; readonly status: 403 | 404 | 410; readonly message: string };
 
 export interface HttpOptions {
   readonly adapter: SafeguardAdapter;
   /** `GET /stats/<token>.csv`: the statistics CSV behind a download link. */
   readonly statisticsCsv?: (token: string) => Promise<DownloadAnswer>;
+  /** `GET /exports/<token>.json`: a subject-access export behind a download link. */
+  readonly recordExport?: (token: string) => Promise<DownloadAnswer>;
   readonly logic: (context: TurnContext) => Promise<void>;
   readonly health: () => Promise<{ ok: boolean; database: string }>;
   readonly log: Logger;
@@ -95,9 +97,9 @@ export function createHttpServer(o: HttpOptions): Server {
     }
   };
 
-  const handleDownload = async (req: IncomingMessage, res: ServerResponse, token: string) => {
+  const handleDownload = async (req: IncomingMessage, res: ServerResponse, token: string, answer: (token: string) => Promise<DownloadAnswer>) => {
     if (req.method !== 'GET') throw new HttpError(405, 'use GET');
-    const a = await o.statisticsCsv!(token);
+    const a = await answer(token);
     // Never cached or sniffed: the file is for whoever holds this link now, once.
     const common = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
     if (!a.ok) {
@@ -117,12 +119,15 @@ export function createHttpServer(o: HttpOptions): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const download = o.statisticsCsv ? /^\/stats\/([^/]{1,1000})\.csv$/.exec(path) : null;
+    const exported = o.recordExport ? /^\/exports\/([^/]{1,1000})\.json$/.exec(path) : null;
     const run = async () => {
       if (path === '/api/messages') {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST');
         await handleMessages(req, res);
       } else if (download) {
-        await handleDownload(req, res, download[1]!);
+        await handleDownload(req, res, download[1]!, o.statisticsCsv!);
+      } else if (exported) {
+        await handleDownload(req, res, exported[1]!, o.recordExport!);
       } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         const h = await o.health();
         send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'unavailable', database: h.database });

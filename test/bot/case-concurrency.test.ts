@@ -24,6 +24,7 @@ import { submitReferral } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
 import { executeRows, type Database, type DatabaseHandle } from '../../src/db/client.js';
+import { fieldCipher, isEncrypted } from '../../src/db/field-crypto.js';
 
 /** Friday 27 November 2026, 10:00 London (GMT). */
 const clock = new Date('2026-11-27T10:00:00Z');
@@ -72,6 +73,18 @@ function gateTransactions(handle: DatabaseHandle): <T>(n: number, fn: () => Prom
 
 async function rows<T extends Record<string, unknown>>(db: Database, query: ReturnType<typeof sql>): Promise<T[]> {
   return executeRows<T>(db, query);
+}
+
+/** Narrative text is sealed at rest: opens the named columns of raw rows, each for the place it was sealed for. */
+function opened<T extends Record<string, unknown>>(list: T[], places: Partial<Record<keyof T & string, string>>): T[] {
+  return list.map((r) => {
+    const out: Record<string, unknown> = { ...r };
+    for (const [column, place] of Object.entries(places)) {
+      expect(isEncrypted(r[column]), `${column} is sealed`).toBe(true);
+      out[column] = fieldCipher().decrypt(String(r[column]), String(place));
+    }
+    return out as T;
+  });
 }
 
 /** The messages of an error and its causes (drizzle wraps the driver's error). */
@@ -150,9 +163,12 @@ describe.each(testDatabases())('concurrent case work on %s', (kind) => {
       expect(loser.text).not.toContain('Gateway assessment saved');
 
       // The database holds the winner's assessment, and only it.
-      const triages = await rows<{ outcome: string; by: string; rationale: string }>(
-        base,
-        sql`select t.outcome, t.assessed_by_aad_object_id as by, t.rationale from triage_assessments t join referrals r on r.id = t.referral_id where r.reference = ${reference}`,
+      const triages = opened(
+        await rows<{ outcome: string; by: string; rationale: string }>(
+          base,
+          sql`select t.outcome, t.assessed_by_aad_object_id as by, t.rationale from triage_assessments t join referrals r on r.id = t.referral_id where r.reference = ${reference}`,
+        ),
+        { rationale: 'triage_assessments.rationale' },
       );
       expect(triages).toEqual([{ outcome: winner.outcome, by: people[winner.who].aadObjectId, rationale: `Round ${round}: ${winner.outcome}` }]);
       const opensCase = ['channel', 'police_led'].includes(winner.outcome);
@@ -192,9 +208,12 @@ describe.each(testDatabases())('concurrent case work on %s', (kind) => {
     expect(texts.filter((t) => t.includes('Case closed.')), texts.join('\n---\n')).toHaveLength(1);
     expect(texts.filter((t) => t.includes('Someone else closed this case first. Nothing was changed.'))).toHaveLength(1);
 
-    const closed = await rows<{ note: string }>(
-      base,
-      sql`select e.data->>'note' as note from case_entries e join cases c on c.id = e.case_id join referrals r on r.id = c.referral_id where r.reference = ${reference} and e.kind = 'closed'`,
+    const closed = opened(
+      await rows<{ note: string }>(
+        base,
+        sql`select e.data->>'note' as note from case_entries e join cases c on c.id = e.case_id join referrals r on r.id = c.referral_id where r.reference = ${reference} and e.kind = 'closed'`,
+      ),
+      { note: 'case_entries.data:note' },
     );
     expect(closed).toHaveLength(1);
     const winnerNote = texts[0]!.includes('Case closed.') ? 'Closed by Megan' : 'Closed by Isaiah';
@@ -230,9 +249,9 @@ describe.each(testDatabases())('concurrent case work on %s', (kind) => {
     expect(texts.filter((t) => t.includes('Action completed.')), texts.join('\n---\n')).toHaveLength(1);
     expect(texts.filter((t) => t.includes('That action was completed by someone else first. Nothing was changed.'))).toHaveLength(1);
 
-    const completions = await rows<{ note: string; subject: string }>(
-      base,
-      sql`select data->>'note' as note, subject_id::text as subject from case_entries where kind = 'actionComplete'`,
+    const completions = opened(
+      await rows<{ note: string; subject: string }>(base, sql`select data->>'note' as note, subject_id::text as subject from case_entries where kind = 'actionComplete'`),
+      { note: 'case_entries.data:note' },
     );
     expect(completions).toEqual([{ note: texts[0]!.includes('Action completed.') ? 'Done by megan' : 'Done by isaiah', subject }]);
     const [act] = await rows<{ status: string }>(base, sql`select status from case_actions where id = ${subject}`);
@@ -255,9 +274,9 @@ describe.each(testDatabases())('concurrent case work on %s', (kind) => {
     expect(texts.filter((t) => t.includes('Correction saved.')), texts.join('\n---\n')).toHaveLength(1);
     expect(texts.filter((t) => t.includes('Someone else corrected that entry first. Nothing was changed.'))).toHaveLength(1);
 
-    const corrections = await rows<{ text: string; author: string }>(
-      base,
-      sql`select data->>'text' as text, author_aad_object_id as author from case_entries where corrects_entry_id = ${entry}`,
+    const corrections = opened(
+      await rows<{ text: string; author: string }>(base, sql`select data->>'text' as text, author_aad_object_id as author from case_entries where corrects_entry_id = ${entry}`),
+      { text: 'case_entries.data:text' },
     );
     const meganWon = texts[0]!.includes('Correction saved.');
     expect(corrections).toEqual([meganWon ? { text: 'Spoke to the school', author: people.megan.aadObjectId } : { text: 'Spoke to the School', author: people.isaiah.aadObjectId }]);
@@ -317,7 +336,10 @@ describe.each(testDatabases())('concurrent case work on %s', (kind) => {
       );
     const original = await readEntry();
     expect(original).toHaveLength(1);
-    expect(original[0]!.data).toBe('{"text": "Spoke to the scool"}');
+    // Sealed at rest: the stored text is an envelope that opens to what was typed.
+    const stored = JSON.parse(String(original[0]!.data)) as { text: string };
+    expect(Object.keys(stored)).toEqual(['text']);
+    expect(fieldCipher().decrypt(stored.text, 'case_entries.data:text')).toBe('Spoke to the scool');
 
     const fixed = await megan.execute('case.submit', { reference, form: 'note', corrects: entry, text: 'Spoke to the school', correctionReason: 'Spelling' });
     expect(cardText(fixed)).toContain('Correction saved.');

@@ -21,6 +21,9 @@ import type { Case, CaseAction, Triage } from '../../src/db/repositories/cases.j
 import { caseScreenCard } from '../../src/bot/case-views.js';
 import { dueCard, notificationCard, settingsCard } from '../../src/bot/notifications.js';
 import { approvalScreenCard } from '../../src/bot/approval-views.js';
+import { retentionScreenCard } from '../../src/bot/retention-views.js';
+import type { RetentionScreen, ReviewRecord } from '../../src/app/retention.js';
+import type { DeletionRequest } from '../../src/db/repositories/retention.js';
 import type { ApprovalScreen } from '../../src/app/approvals.js';
 import type { AccessRequest, Transfer } from '../../src/db/repositories/approvals.js';
 import type { AccessScope } from '../../src/domain/approvals.js';
@@ -28,6 +31,7 @@ import { accessDecisionForm, accessFindForm, accessRequestForm, transferDecision
 import { statisticsCard } from '../../src/bot/statistics-view.js';
 import { buildReport, type YearCounts } from '../../src/domain/statistics.js';
 import pino from 'pino';
+import { cardActions, cardText } from '../harness/cards.js';
 
 const directory = parseDirectory(readFileSync(demoDirectoryFile, 'utf8'), 'demo');
 const v: ViewContext = { t: translator('en-GB'), directory, today: '2026-11-28' };
@@ -66,6 +70,7 @@ const cards: Record<string, Record<string, unknown>> = {
   ...notificationCards(),
   ...officerCards(),
   ...approvalCards(),
+  ...retentionCards(),
   ...(await statisticsCards()),
 };
 
@@ -254,6 +259,80 @@ describe('text a user typed', () => {
       if (typeof n.id === 'string' && String(n.type).startsWith('Input.')) values[n.id] = n.value;
     });
     expect(values).toMatchObject({ firstName: 'x ${y}', lastName: '${kind}', address: "${label} ${kind == 'text'}" });
+  });
+});
+
+/**
+ * Retention (DESIGN §7): the reviews list, a review (kept by policy, kept by
+ * a decision about a young child, with a deletion pending), its two forms
+ * with errors, and the deletion's approval card for each audience and state.
+ */
+function retentionCards(): Record<string, Record<string, unknown>> {
+  const at = (iso: string) => new Date(iso);
+  const megan = '00000000-0000-0000-0000-0000000000021';
+  const isaiah = '00000000-0000-0000-0000-0000000000023';
+  const theCase: Case = { id: 'c1', referralId: referral.id, areaId: 'northgate', ownerAadObjectId: megan, kind: 'channel', status: 'closed', openedAt: at('2026-07-03T10:00:00Z'), closedAt: at('2026-09-01T10:00:00Z'), lastActivityAt: at('2026-09-01T10:00:00Z'), panelDecision: null };
+  const triage: Triage = { id: 't', referralId: referral.id, outcome: 'channel', signpostedTo: null, rationale: 'Risk', contactMade: true, assessedByAadObjectId: megan, assessedAt: at('2026-07-03T10:00:00Z') };
+  const deletion: DeletionRequest = {
+    id: 'd0000000-0000-4000-8000-000000000001',
+    referralId: referral.id,
+    reference: 'PRV-2026-000042',
+    areaId: 'northgate',
+    requestedByAadObjectId: megan,
+    reason: 'No longer *needed*',
+    status: 'pending',
+    requestedAt: at('2032-09-02T10:00:00Z'),
+    decidedByAadObjectId: null,
+    decidedAt: null,
+    decisionNote: null,
+    purgedAt: null,
+  };
+  const record: ReviewRecord = {
+    referral,
+    pathway: preventPathway,
+    triage,
+    case: theCase,
+    reviewDueOn: '2032-09-01',
+    lastDecision: undefined,
+    holdings: { entries: 12, openActions: 1, transfers: 1, grants: 0 },
+    personAge: 15,
+    pendingDeletion: undefined,
+    latestNextReview: '2034-09-02',
+    needsChildJustification: false,
+  };
+  const child: ReviewRecord = {
+    ...record,
+    needsChildJustification: true,
+    personAge: 7,
+    lastDecision: { id: 'x', referralId: referral.id, justification: 'Sibling *case* open', childJustification: 'Linked', nextReviewOn: '2032-09-01', decidedByAadObjectId: isaiah, decidedAt: at('2030-09-01T10:00:00Z') },
+  };
+  const card = (screen: RetentionScreen) => retentionScreenCard(v, screen, [`29:${isaiah}`]);
+  return {
+    'retention reviews': card({ kind: 'reviews', items: [{ referralId: referral.id, reference: 'PRV-2026-000042', areaId: 'northgate', ownerAadObjectId: megan, reviewDueOn: '2032-09-01' }] }),
+    'retention reviews empty': card({ kind: 'reviews', items: [] }),
+    'retention review (policy)': card({ kind: 'review', record, notice: { key: 'retention.retained', params: { date: '2034-09-01' }, tone: 'good' } }),
+    'retention review (child, deletion pending)': card({ kind: 'review', record: { ...child, pendingDeletion: deletion } }),
+    'retention keep form': card({ kind: 'review', record: child, form: 'retain', values: { nextReviewOn: '2040-01-01' }, errors: { nextReviewOn: { key: 'error.retention.tooLate', params: { years: 2 } }, childJustification: { key: 'error.retention.childJustification', params: { age: 10 } } } }),
+    'retention propose form': card({ kind: 'review', record, form: 'proposeDeletion', values: {}, errors: { reason: { key: 'error.field.required' } } }),
+    'deletion decider pending': card({ kind: 'deletion', request: deletion, role: 'decider', values: { note: '' }, errors: { note: { key: 'error.retention.declineReason' } } }),
+    'deletion requester pending': card({ kind: 'deletion', request: deletion, role: 'requester', notice: { key: 'retention.proposed', tone: 'good' } }),
+    'deletion approved': card({ kind: 'deletion', request: { ...deletion, status: 'approved', reason: null, referralId: null, decidedByAadObjectId: isaiah, decidedAt: at('2032-09-03T10:00:00Z'), purgedAt: at('2032-09-03T10:00:00Z') }, role: 'other' }),
+  };
+}
+
+describe('retention cards', () => {
+  const names = Object.keys(cards).filter((k) => /^(retention |deletion )/.test(k));
+  it('are all rendered, leave no {parameter} unfilled, and offer each audience its own buttons', () => {
+    expect(names.length).toBe(9);
+    for (const name of names) expect(JSON.stringify(cards[name]), name).not.toMatch(/\{[a-zA-Z]+\}/);
+    const titles = (name: string) => cardActions(cards[name]!).map((a) => a.title);
+    expect(titles('deletion decider pending')).toEqual(['Approve deletion', 'Keep the record', 'Open review']);
+    expect(titles('deletion requester pending')).toEqual(['Withdraw proposal', 'Open review']);
+    expect(titles('deletion approved')).toEqual([]);
+    expect(titles('retention review (policy)')).toEqual(['Keep', 'Propose deletion', 'Open the record', 'Export everything held (JSON)']);
+    expect(cardText(cards['retention review (child, deletion pending)']!)).toContain('about a child under 10');
+    expect(cardText(cards['retention keep form']!)).toContain('Why a record about a young child must be kept');
+    expect(cardText(cards['retention propose form']!)).not.toContain('young child');
   });
 });
 

@@ -1,14 +1,17 @@
 /** Reference numbers come from the database: per prefix and year, consecutive, unique under concurrency. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
 import { insertNumberedReferral } from '../../src/db/repositories/referrals.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
+import { FieldCipher, installFieldCipher } from '../../src/db/field-crypto.js';
 
 describe.each(testDatabases())('reference numbers on %s', (kind) => {
   let db: TestDatabase;
   let handle: DatabaseHandle;
   beforeAll(async () => {
+    // The repository seals narrative answers (there are none here, but it needs a cipher).
+    installFieldCipher(new FieldCipher(new Map([['k1', randomBytes(32)]]), 'k1'));
     db = await createTestDatabase(kind);
     handle = await db.open();
   });

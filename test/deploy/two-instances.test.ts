@@ -22,13 +22,16 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOT_ID, TENANT, people, type Card } from '../harness/harness.js';
+import { BOT_ID, TENANT, people, testFieldKeys, type Card } from '../harness/harness.js';
 import { FakeConnector } from '../harness/fake-connector.js';
 import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 import { action, cardText } from '../harness/cards.js';
 import { channelTriage } from '../harness/officer.js';
 import { draftIdOf, validAnswers, wizardSteps } from '../harness/referral.js';
 import { executeRows, type DatabaseHandle } from '../../src/db/client.js';
+import { loadFieldKeys } from '../../src/config.js';
+import { cipherFromSource, installFieldCipher, isEncrypted } from '../../src/db/field-crypto.js';
+import { openAnswers } from '../../src/db/narrative-fields.js';
 import { londonDate } from '../../src/domain/time.js';
 import { nextDay } from '../../src/domain/reminders.js';
 
@@ -228,6 +231,7 @@ describe.skipIf(!hasPostgres)('two bot processes on one PostgreSQL database', ()
       OUTBOX_POLL_MS: '200',
       REMINDER_SWEEP_MS: '1000',
       LOG_LEVEL: 'info',
+      ...testFieldKeys,
     };
     // Started together, as a deployment starts its instances: both migrate the empty database (under an advisory lock).
     const [a, b] = await Promise.all([startBot('instance A', env), startBot('instance B', env)]);
@@ -263,13 +267,15 @@ describe.skipIf(!hasPostgres)('two bot processes on one PostgreSQL database', ()
     expect(reference, cardText(ack)).toBeDefined();
     expect(turn).toBe(wizardSteps.length + 2); // refer, five steps, submit: seven turns over two processes
 
-    // The row holds every answer as typed, whichever process took which step.
+    // The row holds every answer as typed, whichever process took which step (narrative text sealed with the instances' key).
     const [row] = await executeRows<{ answers: Record<string, Record<string, unknown>>; area_id: string; referrer: string; status: string }>(
       handle.db,
       sql`select answers, area_id, referrer_aad_object_id as referrer, status from referrals where reference = ${reference}`,
     );
     expect(row).toMatchObject({ area_id: 'northgate', referrer: people.alex.aadObjectId, status: 'received' });
-    const stored = row!.answers;
+    expect(isEncrypted(row!.answers.concern?.whatSeenOrHeard)).toBe(true);
+    installFieldCipher(cipherFromSource(loadFieldKeys(testFieldKeys)).cipher);
+    const stored = openAnswers('referrals.answers', row!.answers);
     for (const step of wizardSteps) {
       for (const [field, typed] of Object.entries(answers[step]!)) {
         const kept = stored[step]?.[field];

@@ -3,13 +3,22 @@
  * activities POSTed to /api/messages, replies read from a fake Bot Connector.
  * Nothing of ours is mocked.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startService, type RunningService } from '../../src/start.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { FakeConnector } from './fake-connector.js';
+
+/**
+ * One field-encryption key for every service this test process starts:
+ * restarted and second instances must read what the first one sealed.
+ */
+export const testFieldKeys = {
+  FIELD_ENCRYPTION_KEYS: JSON.stringify({ test1: randomBytes(32).toString('base64') }),
+  FIELD_ENCRYPTION_CURRENT_KEY_ID: 'test1',
+} as const;
 
 export const TENANT = '11111111-2222-3333-4444-555555555555';
 export const BOT_ID = '28:safeguard-desk-bot';
@@ -65,7 +74,7 @@ export class Harness {
 
   static async start(o: HarnessOptions): Promise<Harness> {
     const connector = o.connector ?? (await new FakeConnector().start());
-    const config: Config = loadConfig({ PORT: '0', LOG_LEVEL: 'info', OUTBOX_POLL_MS: '60000', ...o.env });
+    const config: Config = loadConfig({ PORT: '0', LOG_LEVEL: 'info', OUTBOX_POLL_MS: '60000', ...testFieldKeys, ...o.env });
     const logs = new LogCapture();
     const log = createLogger('info', logs);
     const service = await startService(config, { log, database: o.database, now: o.now, deliveryPolling: false });

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOT_ID, Harness, TENANT, people } from '../harness/harness.js';
+import { BOT_ID, Harness, TENANT, people, testFieldKeys } from '../harness/harness.js';
 import { FakeConnector } from '../harness/fake-connector.js';
 import { createTestDatabase, type TestDatabase } from '../harness/databases.js';
 import { cardText } from '../harness/cards.js';
@@ -389,6 +389,8 @@ describe.skipIf(!hasPostgres)('delivery across a crash (the bot as a child proce
     OUTBOX_LEASE_MS: String(leaseMs),
     REMINDER_SWEEP_MS: '1000',
     LOG_LEVEL: 'info',
+    // The second instance reads what the first one sealed: one key for both.
+    ...testFieldKeys,
   });
 
   it('a crash before the send is recorded loses nothing: the next instance sends it again after the lease (the user gets it twice)', async () => {

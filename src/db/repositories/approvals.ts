@@ -7,9 +7,30 @@ import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { executeRows, type DatabaseOrTransaction } from '../client.js';
 import { accessRequests, caseActions, cases, outbox, referrals, transfers } from '../schema.js';
 import type { AccessStatus, TransferStatus } from '../../domain/approvals.js';
+import { openText, sealText } from '../narrative-fields.js';
 
 export type Transfer = typeof transfers.$inferSelect & { status: TransferStatus };
 export type AccessRequest = typeof accessRequests.$inferSelect & { status: AccessStatus };
+
+// Reasons, addresses, justifications and notes are sealed in the database (src/db/narrative-fields.ts):
+// opened by these, sealed on every write below.
+function toTransfer(row: typeof transfers.$inferSelect): Transfer {
+  return {
+    ...row,
+    reason: openText('transfers.reason', row.reason),
+    newAddress: openText('transfers.new_address', row.newAddress),
+    decisionNote: openText('transfers.decision_note', row.decisionNote),
+  } as Transfer;
+}
+
+function toAccessRequest(row: typeof accessRequests.$inferSelect): AccessRequest {
+  return {
+    ...row,
+    purposeDetail: openText('access_requests.purpose_detail', row.purposeDetail),
+    justification: openText('access_requests.justification', row.justification),
+    decisionNote: openText('access_requests.decision_note', row.decisionNote),
+  } as AccessRequest;
+}
 
 // ---------------------------------------------------------------------------
 // Transfers
@@ -18,15 +39,20 @@ export type AccessRequest = typeof accessRequests.$inferSelect & { status: Acces
 export async function insertTransfer(db: DatabaseOrTransaction, t: typeof transfers.$inferInsert): Promise<Transfer | undefined> {
   const [row] = await db
     .insert(transfers)
-    .values(t)
+    .values({
+      ...t,
+      reason: sealText('transfers.reason', t.reason),
+      newAddress: sealText('transfers.new_address', t.newAddress),
+      decisionNote: sealText('transfers.decision_note', t.decisionNote),
+    })
     .onConflictDoNothing({ target: transfers.caseId, where: sql`${transfers.status} = 'pending'` })
     .returning();
-  return row as Transfer | undefined;
+  return row ? toTransfer(row) : undefined;
 }
 
 export async function findTransfer(db: DatabaseOrTransaction, id: string): Promise<Transfer | undefined> {
   const [row] = await db.select().from(transfers).where(eq(transfers.id, id));
-  return row as Transfer | undefined;
+  return row ? toTransfer(row) : undefined;
 }
 
 export async function findPendingTransfer(db: DatabaseOrTransaction, caseId: string): Promise<Transfer | undefined> {
@@ -34,7 +60,7 @@ export async function findPendingTransfer(db: DatabaseOrTransaction, caseId: str
     .select()
     .from(transfers)
     .where(and(eq(transfers.caseId, caseId), eq(transfers.status, 'pending')));
-  return row as Transfer | undefined;
+  return row ? toTransfer(row) : undefined;
 }
 
 /** Records the one decision (or withdrawal) of a pending transfer; undefined when it was no longer pending. */
@@ -45,10 +71,10 @@ export async function decideTransfer(
 ): Promise<Transfer | undefined> {
   const [row] = await db
     .update(transfers)
-    .set({ status: d.status, decidedByAadObjectId: d.by, decidedAt: d.at, decisionNote: d.note, newOwnerAadObjectId: d.newOwner })
+    .set({ status: d.status, decidedByAadObjectId: d.by, decidedAt: d.at, decisionNote: sealText('transfers.decision_note', d.note), newOwnerAadObjectId: d.newOwner })
     .where(and(eq(transfers.id, id), eq(transfers.status, 'pending')))
     .returning();
-  return row as Transfer | undefined;
+  return row ? toTransfer(row) : undefined;
 }
 
 /**
@@ -78,7 +104,7 @@ export async function pendingAccessFor(db: DatabaseOrTransaction, referralId: st
     .select()
     .from(accessRequests)
     .where(and(eq(accessRequests.referralId, referralId), eq(accessRequests.status, 'pending')));
-  return rows as AccessRequest[];
+  return rows.map(toAccessRequest);
 }
 
 /** Takes an unowned case from the area queue; undefined when someone else took it first. */
@@ -172,13 +198,21 @@ export async function markTransfersEscalated(db: DatabaseOrTransaction, ids: rea
 // Access requests
 
 export async function insertAccessRequest(db: DatabaseOrTransaction, a: typeof accessRequests.$inferInsert): Promise<AccessRequest> {
-  const [row] = await db.insert(accessRequests).values(a).returning();
-  return row as AccessRequest;
+  const [row] = await db
+    .insert(accessRequests)
+    .values({
+      ...a,
+      purposeDetail: sealText('access_requests.purpose_detail', a.purposeDetail),
+      justification: sealText('access_requests.justification', a.justification),
+      decisionNote: sealText('access_requests.decision_note', a.decisionNote),
+    })
+    .returning();
+  return toAccessRequest(row!);
 }
 
 export async function findAccessRequest(db: DatabaseOrTransaction, id: string): Promise<AccessRequest | undefined> {
   const [row] = await db.select().from(accessRequests).where(eq(accessRequests.id, id));
-  return row as AccessRequest | undefined;
+  return row ? toAccessRequest(row) : undefined;
 }
 
 /** The one decision (or withdrawal) of a pending request; undefined when it was no longer pending. */
@@ -189,10 +223,10 @@ export async function decideAccessRequest(
 ): Promise<AccessRequest | undefined> {
   const [row] = await db
     .update(accessRequests)
-    .set({ status: d.status, decidedByAadObjectId: d.by, decidedAt: d.at, decisionNote: d.note, expiresAt: d.expiresAt })
+    .set({ status: d.status, decidedByAadObjectId: d.by, decidedAt: d.at, decisionNote: sealText('access_requests.decision_note', d.note), expiresAt: d.expiresAt })
     .where(and(eq(accessRequests.id, id), eq(accessRequests.status, 'pending')))
     .returning();
-  return row as AccessRequest | undefined;
+  return row ? toAccessRequest(row) : undefined;
 }
 
 /** The requester's request for this record that waits, if any (one at a time). */
@@ -201,7 +235,7 @@ export async function findPendingAccess(db: DatabaseOrTransaction, requester: st
     .select()
     .from(accessRequests)
     .where(and(eq(accessRequests.requesterAadObjectId, requester), eq(accessRequests.referralId, referralId), eq(accessRequests.status, 'pending')));
-  return row as AccessRequest | undefined;
+  return row ? toAccessRequest(row) : undefined;
 }
 
 /** The requester's grant for this record still in force at `now`, the latest first. */
@@ -219,7 +253,7 @@ export async function findActiveGrant(db: DatabaseOrTransaction, requester: stri
     )
     .orderBy(desc(accessRequests.expiresAt))
     .limit(1);
-  return row as AccessRequest | undefined;
+  return row ? toAccessRequest(row) : undefined;
 }
 
 export interface PendingAccessItem {

@@ -9,6 +9,7 @@ import { caseActions, caseEntries, cases, referrals, triageAssessments } from '.
 import type { CaseEntry, CaseKind, EntryKind, TriageOutcome } from '../../domain/case.js';
 import type { StepAnswers } from '../../domain/forms.js';
 import type { ReferralStatus } from '../../domain/referral.js';
+import { openEntryData, openText, sealEntryData, sealText } from '../narrative-fields.js';
 
 export interface QueueItem {
   readonly id: string;
@@ -57,10 +58,21 @@ export interface Triage {
   readonly assessedAt: Date;
 }
 
+// The rationale and who the person was signposted to are sealed in the database (src/db/narrative-fields.ts).
+const toTriage = (row: typeof triageAssessments.$inferSelect): Triage => ({
+  ...row,
+  rationale: openText('triage_assessments.rationale', row.rationale),
+  signpostedTo: openText('triage_assessments.signposted_to', row.signpostedTo),
+});
+
 /** Inserts the triage unless the referral already has one; undefined means another officer got there first. */
 export async function insertTriage(db: DatabaseOrTransaction, t: Triage): Promise<Triage | undefined> {
-  const [row] = await db.insert(triageAssessments).values(t).onConflictDoNothing({ target: triageAssessments.referralId }).returning();
-  return row;
+  const [row] = await db
+    .insert(triageAssessments)
+    .values({ ...t, rationale: sealText('triage_assessments.rationale', t.rationale), signpostedTo: sealText('triage_assessments.signposted_to', t.signpostedTo) })
+    .onConflictDoNothing({ target: triageAssessments.referralId })
+    .returning();
+  return row ? toTriage(row) : undefined;
 }
 
 // The reads behind `case <REF>` are prepared: each is one round trip, and drizzle builds its SQL once.
@@ -82,7 +94,7 @@ const openActionsOfCase = preparedPer((db) =>
 
 export async function findTriage(db: DatabaseOrTransaction, referralId: string): Promise<Triage | undefined> {
   const [row] = await triageByReferral(db).execute({ referralId });
-  return row;
+  return row ? toTriage(row) : undefined;
 }
 
 export async function setReferralStatus(db: DatabaseOrTransaction, referralId: string, status: ReferralStatus): Promise<void> {
@@ -184,10 +196,11 @@ export interface NewEntry {
  */
 export async function insertEntries(db: DatabaseOrTransaction, entries: readonly NewEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await db.insert(caseEntries).values([...entries]);
+  await db.insert(caseEntries).values(entries.map((e) => ({ ...e, data: sealEntryData(e.kind, e.data) })));
 }
 
-const toEntry = ({ seq: _seq, ...row }: typeof caseEntries.$inferSelect): CaseEntry => ({ ...row, kind: row.kind as EntryKind, data: row.data as StepAnswers });
+// An entry's narrative fields (notes, reasons) are sealed in the database: opened here, sealed on insert.
+const toEntry = ({ seq: _seq, ...row }: typeof caseEntries.$inferSelect): CaseEntry => ({ ...row, kind: row.kind as EntryKind, data: openEntryData(row.data) });
 
 export async function listEntries(db: DatabaseOrTransaction, caseId: string): Promise<CaseEntry[]> {
   const rows = await entriesOfCase(db).execute({ caseId });

@@ -4,6 +4,7 @@ import type { DatabaseOrTransaction } from '../client.js';
 import { preparedPer } from '../client.js';
 import { drafts } from '../schema.js';
 import type { Answers, StepAnswers } from '../../domain/forms.js';
+import { openAnswers, sealAnswers, sealStepAnswers } from '../narrative-fields.js';
 
 export interface Draft {
   readonly id: string;
@@ -16,7 +17,8 @@ export interface Draft {
   readonly updatedAt: Date;
 }
 
-const toDraft = (row: typeof drafts.$inferSelect): Draft => ({ ...row, answers: (row.answers ?? {}) as Answers });
+// Narrative answers are sealed in the database (src/db/narrative-fields.ts): opened here, sealed on write.
+const toDraft = (row: typeof drafts.$inferSelect): Draft => ({ ...row, answers: openAnswers('drafts.answers', row.answers) });
 
 export async function createDraft(
   db: DatabaseOrTransaction,
@@ -24,7 +26,7 @@ export async function createDraft(
 ): Promise<Draft> {
   const [row] = await db
     .insert(drafts)
-    .values({ ownerAadObjectId: d.ownerAadObjectId, pathway: d.pathway, currentStep: d.currentStep, answers: d.answers, createdAt: d.now, updatedAt: d.now })
+    .values({ ownerAadObjectId: d.ownerAadObjectId, pathway: d.pathway, currentStep: d.currentStep, answers: sealAnswers('drafts.answers', d.pathway, d.answers), createdAt: d.now, updatedAt: d.now })
     .returning();
   return toDraft(row!);
 }
@@ -49,13 +51,13 @@ export async function getDraftForUpdate(db: DatabaseOrTransaction, id: string): 
  */
 export async function saveStepAnswers(
   db: DatabaseOrTransaction,
-  s: { id: string; ownerAadObjectId: string; stepId: string; values: StepAnswers; currentStep: string; now: Date },
+  s: { id: string; ownerAadObjectId: string; pathway: string; stepId: string; values: StepAnswers; currentStep: string; now: Date },
 ): Promise<Draft | undefined> {
   const [row] = await saveStepQuery(db).execute({
     id: s.id,
     owner: s.ownerAadObjectId,
     stepId: s.stepId,
-    values: JSON.stringify(s.values),
+    values: JSON.stringify(sealStepAnswers('drafts.answers', s.pathway, s.stepId, s.values)),
     currentStep: s.currentStep,
     now: s.now.toISOString(),
   });

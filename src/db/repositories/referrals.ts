@@ -5,6 +5,7 @@ import { executeRows, preparedPer } from '../client.js';
 import { referenceCounters, referrals } from '../schema.js';
 import type { Answers } from '../../domain/forms.js';
 import type { ReferralStatus } from '../../domain/referral.js';
+import { openAnswers, sealAnswers } from '../narrative-fields.js';
 
 export interface Referral {
   readonly id: string;
@@ -20,7 +21,11 @@ export interface Referral {
   readonly triageDueOn: string;
 }
 
-const toReferral = ({ personKey: _key, ...row }: typeof referrals.$inferSelect): Referral => ({ ...row, answers: row.answers as Answers });
+const toReferral = ({ personKey: _key, reviewDueOn: _due, reviewRemindedFor: _reminded, ...row }: typeof referrals.$inferSelect): Referral => ({
+  ...row,
+  // Narrative answers are sealed in the database (src/db/narrative-fields.ts): opened here, sealed on insert.
+  answers: openAnswers('referrals.answers', row.answers),
+});
 
 /** A referral by id (access requests carry the id, never the reference, until access is granted). */
 export async function findReferralById(db: DatabaseOrTransaction, id: string): Promise<Referral | undefined> {
@@ -36,7 +41,7 @@ export async function findReferralById(db: DatabaseOrTransaction, id: string): P
  */
 export async function insertNumberedReferral(
   db: DatabaseOrTransaction,
-  r: Omit<Referral, 'status' | 'reference'> & { prefix: string; year: number; personKey?: string | null },
+  r: Omit<Referral, 'status' | 'reference'> & { prefix: string; year: number; personKey?: string | null; reviewDueOn?: string | null },
 ): Promise<Referral> {
   const rows = await executeRows<{ reference: string; status: Referral['status'] }>(
     db,
@@ -44,9 +49,9 @@ export async function insertNumberedReferral(
           insert into ${referenceCounters} (prefix, year, last) values (${r.prefix}, ${r.year}, 1)
           on conflict (prefix, year) do update set last = ${referenceCounters.last} + 1
           returning last)
-        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at, triage_due_on, person_key)
+        insert into ${referrals} (id, reference, pathway, draft_id, referrer_aad_object_id, area_id, answers, submitted_at, triage_due_on, person_key, review_due_on)
         select ${r.id}::uuid, ${r.prefix} || '-' || ${String(r.year)} || '-' || lpad(n.last::text, 6, '0'), ${r.pathway}, ${r.draftId}::uuid,
-               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(r.answers)}::jsonb, ${r.submittedAt.toISOString()}::timestamptz, ${r.triageDueOn}::date, ${r.personKey ?? null}
+               ${r.referrerAadObjectId}, ${r.areaId}, ${JSON.stringify(sealAnswers('referrals.answers', r.pathway, r.answers))}::jsonb, ${r.submittedAt.toISOString()}::timestamptz, ${r.triageDueOn}::date, ${r.personKey ?? null}, ${r.reviewDueOn ?? null}::date
         from n
         returning reference, status`,
   );

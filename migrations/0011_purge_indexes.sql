@@ -1,0 +1,3 @@
+CREATE INDEX "deletion_requests_referral_idx" ON "deletion_requests" USING btree ("referral_id");--> statement-breakpoint
+CREATE INDEX "outbox_payload_strings_idx" ON "outbox" USING gin (outbox_payload_strings("payload")) WITH (fastupdate=false);--> statement-breakpoint
+CREATE INDEX "outbox_update_original_idx" ON "outbox" USING btree (("payload" ->> 'originalId')) WHERE "outbox"."kind" = 'approval.update';

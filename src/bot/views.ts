@@ -285,6 +285,7 @@ export function helpCard(v: ViewContext, actor: Actor, unknownText?: string): Ca
           `**case PRV-2026-000042** — ${v.t('help.cmd.case')}`,
           `**approvals** — ${v.t('help.cmd.approvals')}`,
           `**access** — ${v.t('help.cmd.access')}`,
+          `**reviews** — ${v.t('help.cmd.reviews')}`,
         ]
       : actor.roles.includes('partner')
         ? [`**access** — ${v.t('help.cmd.access')}`, `**approvals** — ${v.t('help.cmd.approvals')}`]

@@ -24,6 +24,7 @@ import { submitReferral } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
 import { executeRows, type Database, type DatabaseHandle } from '../../src/db/client.js';
+import { gateTransactions } from '../harness/race.js';
 import { accessRequests, auditLog, caseEntries, cases, outbox, transfers } from '../../src/db/schema.js';
 
 const hasPostgres = !!process.env.DATABASE_URL;
@@ -33,47 +34,6 @@ const N = 40;
 const clock = new Date('2027-03-01T10:00:00Z');
 
 type Person = keyof typeof people;
-
-/**
- * Wraps `db.transaction` so that, while a race is armed, the first `n`
- * transactions wait for each other before they begin (see
- * test/bot/case-concurrency.test.ts). Returns `race(n, fn)`.
- */
-function gateTransactions(handle: DatabaseHandle): <T>(n: number, fn: () => Promise<T>) => Promise<T> {
-  const db = handle.db as Database & { transaction: Database['transaction'] };
-  const original = db.transaction.bind(db);
-  let gate: { n: number; waiting: Array<() => void>; met: boolean } | undefined;
-  db.transaction = (async (...args: Parameters<Database['transaction']>) => {
-    const g = gate;
-    if (g && g.waiting.length < g.n) {
-      await new Promise<void>((resolve) => {
-        g.waiting.push(resolve);
-        if (g.waiting.length === g.n) {
-          g.met = true;
-          gate = undefined;
-          for (const w of g.waiting) w();
-        }
-      });
-    }
-    return original(...args);
-  }) as Database['transaction'];
-  return async (n, fn) => {
-    const g = { n, waiting: [] as Array<() => void>, met: false };
-    gate = g;
-    const timer = setTimeout(() => {
-      if (gate === g) gate = undefined;
-      for (const w of g.waiting) w();
-    }, 20_000);
-    try {
-      const result = await fn();
-      expect(g.met, `all ${n} presses reached their write transaction together`).toBe(true);
-      return result;
-    } finally {
-      clearTimeout(timer);
-      if (gate === g) gate = undefined;
-    }
-  };
-}
 
 interface Press {
   readonly who: Person;

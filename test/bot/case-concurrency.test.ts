@@ -23,53 +23,12 @@ import { action, cardText } from '../harness/cards.js';
 import { submitReferral } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
-import { executeRows, type Database, type DatabaseHandle } from '../../src/db/client.js';
+import { executeRows, type Database } from '../../src/db/client.js';
+import { gateTransactions } from '../harness/race.js';
 import { fieldCipher, isEncrypted } from '../../src/db/field-crypto.js';
 
 /** Friday 27 November 2026, 10:00 London (GMT). */
 const clock = new Date('2026-11-27T10:00:00Z');
-
-/**
- * Wraps `db.transaction` so that, while a race is armed, the first `n`
- * transactions wait for each other before they begin. Returns `race(n, fn)`,
- * which arms the gate, runs `fn`, and reports whether the gate was met.
- */
-function gateTransactions(handle: DatabaseHandle): <T>(n: number, fn: () => Promise<T>) => Promise<T> {
-  const db = handle.db as Database & { transaction: Database['transaction'] };
-  const original = db.transaction.bind(db);
-  let gate: { n: number; waiting: Array<() => void>; met: boolean } | undefined;
-  db.transaction = (async (...args: Parameters<Database['transaction']>) => {
-    const g = gate;
-    if (g && g.waiting.length < g.n) {
-      await new Promise<void>((resolve) => {
-        g.waiting.push(resolve);
-        if (g.waiting.length === g.n) {
-          g.met = true;
-          gate = undefined;
-          for (const w of g.waiting) w();
-        }
-      });
-    }
-    return original(...args);
-  }) as Database['transaction'];
-  return async (n, fn) => {
-    const g = { n, waiting: [] as Array<() => void>, met: false };
-    gate = g;
-    // Never hang the suite: if the requests do not both reach a transaction, let them through and fail below.
-    const timer = setTimeout(() => {
-      if (gate === g) gate = undefined;
-      for (const w of g.waiting) w();
-    }, 10_000);
-    try {
-      const result = await fn();
-      expect(g.met, 'both requests reached their write transaction together').toBe(true);
-      return result;
-    } finally {
-      clearTimeout(timer);
-      if (gate === g) gate = undefined;
-    }
-  };
-}
 
 async function rows<T extends Record<string, unknown>>(db: Database, query: ReturnType<typeof sql>): Promise<T[]> {
   return executeRows<T>(db, query);

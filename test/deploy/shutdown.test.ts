@@ -22,9 +22,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BOT_ID, TENANT, people } from '../harness/harness.js';
 import { FakeConnector } from '../harness/fake-connector.js';
+import { orphanGuard } from '../harness/processes.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const orphanGuard = 'data:text/javascript,' + encodeURIComponent("process.channel?.unref();process.on('disconnect',()=>process.exit(70));");
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -34,12 +34,12 @@ import { cipherFromSource, installFieldCipher, isEncrypted } from '../../src/db/
 import { openAnswers } from '../../src/db/narrative-fields.js';
 import { londonDate } from '../../src/domain/time.js';
 import { nextDay } from '../../src/domain/reminders.js';
+import { orphanGuard } from '../harness/processes.js';
 
 const hasPostgres = !!process.env.DATABASE_URL;
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Preloaded into each child: exit when the test process goes away, however it goes (the IPC pipe closes). As in bench/lib.ts. */
-const orphanGuard = 'data:text/javascript,' + encodeURIComponent("process.channel?.unref();process.on('disconnect',()=>process.exit(70));");
 
 type Person = keyof typeof people;
 

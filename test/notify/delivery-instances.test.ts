@@ -34,6 +34,7 @@ import { channelTriage, triage } from '../harness/officer.js';
 import { executeRows, type DatabaseHandle } from '../../src/db/client.js';
 import { saveConversationRef } from '../../src/db/repositories/conversation-refs.js';
 import { enqueueMessages } from '../../src/db/repositories/outbox.js';
+import { orphanGuard } from '../harness/processes.js';
 
 const hasPostgres = !!process.env.DATABASE_URL;
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -293,7 +294,6 @@ describe.skipIf(!hasPostgres)('two instances on one PostgreSQL database', () => 
 // ───────────────────────── 2 and 3. crashes (child processes) ─────────────────────────
 
 /** Preloaded into each child: exit when the test process goes away, however it goes (the IPC pipe closes). Copied from bench/submit.ts. */
-const orphanGuard = 'data:text/javascript,' + encodeURIComponent("process.channel?.unref();process.on('disconnect',()=>process.exit(70));");
 
 interface Bot {
   readonly proc: ChildProcess;

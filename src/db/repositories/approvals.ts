@@ -3,7 +3,7 @@
  * (`where status = 'pending'`): of two approvers pressing at once, or one
  * pressing twice, exactly one gets a row back and acts on it.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import { executeRows, type DatabaseOrTransaction } from '../client.js';
 import { accessRequests, caseActions, cases, outbox, referrals, transfers } from '../schema.js';
 import type { AccessStatus, TransferStatus } from '../../domain/approvals.js';
@@ -126,9 +126,8 @@ export interface PendingTransferItem {
   readonly requestedAt: Date;
 }
 
-/** Pending transfers into the given areas (what a supervisor may decide), oldest first. */
-export async function listPendingTransfersInto(db: DatabaseOrTransaction, areaIds: readonly string[], limit: number): Promise<PendingTransferItem[]> {
-  if (areaIds.length === 0) return [];
+/** Pending transfers matching `where`, with their record's reference, oldest first. */
+function pendingTransfers(db: DatabaseOrTransaction, where: SQL | undefined, limit: number): Promise<PendingTransferItem[]> {
   return db
     .select({
       id: transfers.id,
@@ -141,28 +140,20 @@ export async function listPendingTransfersInto(db: DatabaseOrTransaction, areaId
     .from(transfers)
     .innerJoin(cases, eq(cases.id, transfers.caseId))
     .innerJoin(referrals, eq(referrals.id, cases.referralId))
-    .where(and(inArray(transfers.toAreaId, [...areaIds]), eq(transfers.status, 'pending')))
+    .where(and(where, eq(transfers.status, 'pending')))
     .orderBy(asc(transfers.requestedAt))
     .limit(limit);
 }
 
+/** Pending transfers into the given areas (what a supervisor may decide), oldest first. */
+export async function listPendingTransfersInto(db: DatabaseOrTransaction, areaIds: readonly string[], limit: number): Promise<PendingTransferItem[]> {
+  if (areaIds.length === 0) return [];
+  return pendingTransfers(db, inArray(transfers.toAreaId, [...areaIds]), limit);
+}
+
 /** Transfers the actor asked for that still wait. */
 export async function listPendingTransfersBy(db: DatabaseOrTransaction, requester: string, limit: number): Promise<PendingTransferItem[]> {
-  return db
-    .select({
-      id: transfers.id,
-      reference: referrals.reference,
-      fromAreaId: transfers.fromAreaId,
-      toAreaId: transfers.toAreaId,
-      requestedByAadObjectId: transfers.requestedByAadObjectId,
-      requestedAt: transfers.requestedAt,
-    })
-    .from(transfers)
-    .innerJoin(cases, eq(cases.id, transfers.caseId))
-    .innerJoin(referrals, eq(referrals.id, cases.referralId))
-    .where(and(eq(transfers.requestedByAadObjectId, requester), eq(transfers.status, 'pending')))
-    .orderBy(asc(transfers.requestedAt))
-    .limit(limit);
+  return pendingTransfers(db, eq(transfers.requestedByAadObjectId, requester), limit);
 }
 
 export interface TransferToEscalate {

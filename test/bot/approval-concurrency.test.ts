@@ -25,6 +25,7 @@ import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
 import { executeRows, type Database, type DatabaseHandle } from '../../src/db/client.js';
 import { gateTransactions } from '../harness/race.js';
+import { openText } from '../../src/db/narrative-fields.js';
 import { accessRequests, auditLog, caseEntries, cases, outbox, transfers } from '../../src/db/schema.js';
 
 const hasPostgres = !!process.env.DATABASE_URL;
@@ -202,7 +203,8 @@ describe.skipIf(!hasPostgres)('approvers racing on PostgreSQL', () => {
     const winner = answers.find((a) => a.kind === 'decided (the winner)')!;
     const granted = winner.press.verb === 'access.grant';
     expect(decisions).toBe(1);
-    expect(row).toMatchObject({
+    // The note is sealed at rest (field encryption): read it as the repository does.
+    expect({ ...row, decisionNote: openText('access_requests.decision_note', row!.decisionNote) }).toMatchObject({
       status: granted ? 'granted' : 'declined',
       decidedByAadObjectId: people.isaiah.aadObjectId,
       decisionNote: granted ? null : String(winner.press.data.note),

@@ -19,7 +19,7 @@ import { formatCalendarDate, formatLondonDate, formatLondonDateTime, londonDate 
 import { daysBetween } from '../domain/working-days.js';
 import { isMessageKey } from '../i18n/catalogue.js';
 import type { Referral } from '../db/repositories/referrals.js';
-import { button, escapeMarkdown, optionalText, renderCard, type ButtonView, type NoticeView, type SectionView } from './cards.js';
+import { button, escapeMarkdown, optionalText, renderCard, type ButtonView, type NoticeView, type QueueCard, type SectionView } from './cards.js';
 import { answerSections, displayValue, fieldView, tk, type ViewContext } from './views.js';
 
 type Card = Record<string, unknown>;
@@ -82,11 +82,14 @@ function queueCard(v: ViewContext, s: Extract<CaseScreen, { kind: 'queue' }>): C
     items: s.items.map((r) => {
       const overdue = r.triageDueOn < v.today;
       const data = { reference: r.reference };
+      // Typed here, not left to the contextual type: tsc's incremental build (npm start after an
+      // edit elsewhere) widened it to string and refused to compile.
+      const dueColor: QueueCard['items'][number]['dueColor'] = overdue ? 'Attention' : r.triageDueOn === v.today ? 'Warning' : 'Default';
       return {
         reference: r.reference,
         received: v.t('queue.received', { area: areaName(v, r.areaId), received: formatLondonDateTime(r.submittedAt), age: ageText(v, r.submittedAt) }),
         due: v.t(overdue ? 'queue.overdue' : 'queue.due', { due: day(r.triageDueOn) }),
-        dueColor: overdue ? 'Attention' : r.triageDueOn === v.today ? 'Warning' : 'Default',
+        dueColor,
         openLabel: v.t('queue.open'),
         actionData: data,
         submitData: button('', 'referral.open', data).submitData,

@@ -34,4 +34,20 @@ export function buildIfStale(log = (m) => process.stderr.write(`${m}\n`)) {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) buildIfStale();
+/**
+ * The migrated PGlite data folder a new embedded database is copied from
+ * (src/db/pglite-template.ts): made once here, at npm ci, so that the first
+ * `npm start` does not spend ~5 s in initdb. Skipped when it is up to date.
+ */
+export async function ensurePgliteTemplate(log = (m) => process.stderr.write(`${m}\n`)) {
+  const { buildPgliteTemplate, pgliteTemplateDir } = await import('../dist/db/pglite-template.js');
+  const dir = pgliteTemplateDir();
+  const started = Date.now();
+  const { built } = await buildPgliteTemplate(dir);
+  if (built) log(`[build] embedded database template ready in ${Date.now() - started} ms: ${dir}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildIfStale();
+  if (process.argv.includes('--pglite-template')) await ensurePgliteTemplate();
+}

@@ -10,7 +10,7 @@
  *   invokes that never call out.
  */
 import type { Activity, InvokeResponse, TurnContext } from 'botbuilder';
-import { TeamsAdapter } from '@microsoft/teams-ai';
+import { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js'; // not the index: see app.ts
 import {
   BotFrameworkAuthentication,
   ConnectorFactory,

@@ -42,6 +42,9 @@ export interface StartOptions {
   readonly deliveryPolling?: boolean;
 }
 
+/** How long after start the outbox poller and the reminder sweep first run. */
+const BACKGROUND_START_DELAY_MS = 2000;
+
 export async function startService(config: Config, opts: StartOptions): Promise<RunningService> {
   const log = opts.log;
   // The repositories seal narrative free text with this cipher: installed before anything is read or written.
@@ -124,9 +127,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  // The first delivery pass and reminder sweep wait a moment: on the embedded database they
+  // would otherwise queue ahead of the first requests (PGlite runs one query at a time).
+  // A turn that queues a message still has it sent at once (messagesQueued kicks the deliverer).
+  let background: NodeJS.Timeout | undefined;
   if (opts.deliveryPolling !== false) {
-    deliverer.start();
-    sweeper.start();
+    background = setTimeout(() => {
+      deliverer.start();
+      sweeper.start();
+    }, Math.min(BACKGROUND_START_DELAY_MS, config.outboxPollMs, config.reminderSweepMs));
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -149,6 +158,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
         server.closeIdleConnections();
       });
       clearInterval(closeIdle);
+      clearTimeout(background);
       await sweeper.stop();
       await deliverer.stop();
       if (ownsDatabase) await database.close();

@@ -594,6 +594,40 @@ async function main(): Promise<void> {
         ]);
       }
       console.log(table(['users', 'bot turns/s', 'baseline req/s', 'throughput (≥ 0.15×)', 'bot p99 ms', 'baseline p99 ms', 'p99 (≤ 5×)'], rrows));
+
+      // What the targets ask of each turn's CPU. The bot serves a turn on one event loop, so at
+      // the target rate its server CPU per turn must fit in one core; and the server, PostgreSQL
+      // and the load generator together must fit in the machine. With closed-loop users the mean
+      // latency is users / throughput (Little's law), so the p99 target implies a rate too: the
+      // one at which the run's own p99/mean ratio would give 5× the baseline's p99.
+      console.log('\nCPU per turn the targets allow (measured window; "allowed" = budget at the rate the target needs)');
+      const brows: string[][] = [];
+      for (const users of s.levels) {
+        const b = results.get(`baseline:${users}`);
+        const t = results.get(`bot:${users}`);
+        if (!b || !t?.cpu || t.cpu.server === undefined || t.cpu.pg === undefined) continue;
+        const bs = summarise(b.latency, s.measureS);
+        const ts = summarise(t.latency, s.measureS);
+        const per = (ms: number) => ms / ts.count;
+        const server = per(t.cpu.server);
+        const whole = per(t.cpu.server + t.cpu.pg + t.cpu.loadgen);
+        const meanMs = (users / ts.perS) * 1000;
+        const p99OverMean = ts.p99 / meanMs;
+        const forP99 = (users * 1000 * p99OverMean) / (5 * bs.p99);
+        for (const [target, rate] of [
+          ['throughput 0.15×', 0.15 * bs.perS],
+          ['p99 5×', forP99],
+        ] as const) {
+          brows.push([
+            String(users),
+            target,
+            f1(rate),
+            `${f3(server)} / ${f3(1000 / rate)}`,
+            `${f3(whole)} / ${f3((cpus().length * 1000) / rate)}`,
+          ]);
+        }
+      }
+      console.log(table(['users', 'target', 'turns/s needed', 'server ms/turn: measured / allowed (1 core)', 'server+pg+loadgen ms/turn: measured / allowed (machine)'], brows));
     }
 
     // ── correctness

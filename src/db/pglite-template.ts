@@ -76,10 +76,12 @@ export function seedFromTemplate(dataDir: string, templateDir = pgliteTemplateDi
   mkdirSync(dirname(dataDir), { recursive: true });
   try {
     copyTree(templateDir, staging);
-    rmSync(dataDir, { recursive: true, force: true }); // empty (checked above)
+    // rename() replaces an empty folder and refuses one that holds anything: if something
+    // appeared there during the copy, it is left alone and the template is not used.
     renameSync(staging, dataDir);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
+    if (existsSync(dataDir) && readdirSync(dataDir).length > 0) return false;
     throw err;
   }
   return true;

@@ -64,12 +64,18 @@ describe('PGlite template', () => {
     }
   }, 60_000);
 
-  it('never touches a folder that already holds something, and does nothing without a template', async () => {
+  it('seeds an empty folder, never touches one that holds something, and does nothing without a template', async () => {
     const busy = join(root, 'busy');
     mkdirSync(busy, { recursive: true });
     writeFileSync(join(busy, 'keep.txt'), 'mine');
     expect(seedFromTemplate(busy, template)).toBe(false);
     expect(readdirSync(busy)).toEqual(['keep.txt']);
+
+    const empty = join(root, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(seedFromTemplate(empty, template)).toBe(true);
+    expect(existsSync(join(empty, 'PG_VERSION'))).toBe(true);
+    expect(readdirSync(root).filter((f) => f.includes('.seeding-'))).toEqual([]);
 
     const fresh = join(root, 'fresh', 'pglite');
     expect(seedFromTemplate(fresh, join(root, 'cache', 'pglite-ffffffffffffffff'))).toBe(false);

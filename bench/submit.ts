@@ -18,7 +18,8 @@
  * referrals exactly as Teams posts them: the `refer` message, `wizard.next`
  * invokes for danger, aboutYou, aboutPerson, concern, consent, then
  * `wizard.submit`: 7 requests. The baseline gets the same 7 bodies from the
- * same client code. Warm-up is excluded; a request counts if it completes
+ * same client code. Each referral has its own answers (names, date of birth,
+ * what was seen). Warm-up is excluded; a request counts if it completes
  * inside the measured window.
  *
  * Environment (all optional):
@@ -226,7 +227,22 @@ function findDraftId(node: unknown): string | undefined {
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const BOT_ID = '28:safeguard-desk-bot';
-const answers = validAnswers();
+/**
+ * Each referral's answers differ (names, date of birth, what was seen), as
+ * real ones do, so that nothing keyed on the answers (a cache, the
+ * database's own) is flattered by every user sending the same referral.
+ */
+const FIRST = ['Jordan', 'Sam', 'Alex', 'Riley', 'Casey', 'Morgan', 'Taylor', 'Jamie', 'Robin', 'Charlie', 'Avery', 'Quinn', 'Rowan'];
+const LAST = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Evans', 'Thomas', 'Roberts', 'Walker', 'Wright', 'Hughes'];
+let referralSeq = 0;
+function answersFor(): ReturnType<typeof validAnswers> {
+  const n = referralSeq++;
+  const dob = new Date(Date.UTC(2006, 0, 1) + (n % 3650) * 86_400_000).toISOString().slice(0, 10);
+  return validAnswers({
+    aboutPerson: { firstName: FIRST[n % FIRST.length]!, lastName: LAST[Math.floor(n / FIRST.length) % LAST.length]!, dateOfBirth: dob },
+    concern: { whatSeenOrHeard: `Referral ${n}: shared extremist videos with classmates and said violence was justified.` },
+  });
+}
 const REFERENCE = /[A-Z]{2,5}-\d{4}-\d{6}/;
 
 type Kind = 'refer' | 'next' | 'submit';
@@ -360,6 +376,7 @@ async function runLoad(target: Target, users: number, s: Settings, connector: Le
       draftId = randomUUID();
       cardActivityId = `sent-${randomUUID()}`;
     }
+    const answers = answersFor();
     for (let i = 0; i < wizardSteps.length; i++) {
       if (w.stopped) return;
       const step = wizardSteps[i]!;

@@ -113,15 +113,15 @@ function preparingByDefault<T extends PostgresClient>(client: T): T {
 export const PGLITE_SHARED_BUFFERS = '16MB';
 
 async function openPglite(dataDir: string, loadDataDir?: Blob | File): Promise<DatabaseHandle> {
-  if (!dataDir.startsWith('memory://')) {
-    // A new data folder starts as a copy of the migrated template, when npm ci made one;
-    // before the first await, so the copy is done before index.ts starts loading the bot.
-    if (!loadDataDir) seedFromTemplate(dataDir);
-    mkdirSync(dataDir, { recursive: true });
-  }
+  // A new data folder starts as a copy of the migrated template, when npm ci made one. The copy
+  // runs on a worker thread, started here before index.ts loads the bot, alongside PGlite's import.
+  const seeded = dataDir.startsWith('memory://') || loadDataDir ? Promise.resolve(false) : seedFromTemplate(dataDir);
+  seeded.catch(() => {}); // awaited (and its error thrown) below, after the imports
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
+  await seeded;
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, {
     ...(loadDataDir ? { loadDataDir } : {}),
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],

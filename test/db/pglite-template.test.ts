@@ -34,7 +34,7 @@ describe('PGlite template', () => {
 
   it('seeds a new data folder that opens migrated, with data of its own', async () => {
     const dataDir = join(root, 'a', 'pglite');
-    expect(seedFromTemplate(dataDir, template)).toBe(true);
+    expect(await seedFromTemplate(dataDir, template)).toBe(true);
     const h = await openDatabase({ pgliteDataDir: dataDir });
     try {
       const [m] = await executeRows<{ n: number }>(h.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
@@ -47,7 +47,7 @@ describe('PGlite template', () => {
     }
     // The template is untouched: a second folder starts empty.
     const other = join(root, 'b', 'pglite');
-    expect(seedFromTemplate(other, template)).toBe(true);
+    expect(await seedFromTemplate(other, template)).toBe(true);
     const h2 = await openDatabase({ pgliteDataDir: other });
     try {
       const rows = await executeRows(h2.db, sql`select key from bot_state`);
@@ -68,17 +68,17 @@ describe('PGlite template', () => {
     const busy = join(root, 'busy');
     mkdirSync(busy, { recursive: true });
     writeFileSync(join(busy, 'keep.txt'), 'mine');
-    expect(seedFromTemplate(busy, template)).toBe(false);
+    expect(await seedFromTemplate(busy, template)).toBe(false);
     expect(readdirSync(busy)).toEqual(['keep.txt']);
 
     const empty = join(root, 'empty');
     mkdirSync(empty, { recursive: true });
-    expect(seedFromTemplate(empty, template)).toBe(true);
+    expect(await seedFromTemplate(empty, template)).toBe(true);
     expect(existsSync(join(empty, 'PG_VERSION'))).toBe(true);
     expect(readdirSync(root).filter((f) => f.includes('.seeding-'))).toEqual([]);
 
     const fresh = join(root, 'fresh', 'pglite');
-    expect(seedFromTemplate(fresh, join(root, 'cache', 'pglite-ffffffffffffffff'))).toBe(false);
+    expect(await seedFromTemplate(fresh, join(root, 'cache', 'pglite-ffffffffffffffff'))).toBe(false);
     expect(existsSync(fresh)).toBe(false);
   });
 });

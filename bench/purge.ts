@@ -30,11 +30,11 @@
  * Whom to purge: distinct people drawn at random (all kinds: with and
  * without a case), each with a pending deletion request proposed by the
  * area's officer and its approval card delivered to the supervisor, as
- * `proposeDeletion` leaves it. One purge is what approving does
- * (src/app/retention.ts `decideDeletion`): one transaction of the
- * repository's `decideDeletion` (the conditional update), `purgeReferral`,
- * `queueCardUpdates`, the `deletion.decided` message and `appendAudit`. One
- * purge at a time, on its own connection.
+ * `proposeDeletion` leaves it. One purge is what approving does: one
+ * transaction of src/app/retention.ts `recordDeletionDecision` (the
+ * conditional update, `purgeReferral`, the card updates, the
+ * `deletion.decided` message and the audit), the code `decideDeletion` runs.
+ * One purge at a time, on its own connection.
  *
  * Other users meanwhile (BENCH_CLIENTS, default 4, on their own pool), each
  * a loop with BENCH_THINK_MS between turns, on 400 open cases nobody purges
@@ -106,11 +106,11 @@ import * as casesRepo from '../src/db/repositories/cases.js';
 import { insertReferralStatistics } from '../src/db/repositories/statistics.js';
 import { enqueueMessages, claimDueMessages, markSent } from '../src/db/repositories/outbox.js';
 import { appendAudit } from '../src/db/repositories/audit.js';
-import { queueCardUpdates } from '../src/app/approvals.js';
+import { recordDeletionDecision } from '../src/app/retention.js';
 import { statisticsRecordOf } from '../src/domain/statistics.js';
 import { preventPathway } from '../src/forms/prevent.js';
 import { londonDate } from '../src/domain/time.js';
-import { clockTicks, f1, f2, percentile, procCpuMs, machineCpu, table } from './lib.js';
+import { runBench, clockTicks, f1, f2, percentile, procCpuMs, machineCpu, table } from './lib.js';
 
 // ───────────────────────── settings ─────────────────────────
 
@@ -603,30 +603,11 @@ async function choosePeople(sql: postgres.Sql, count: number, exclude: ReadonlyS
 
 const SUPERVISOR = { aadObjectId: ISAIAH };
 
-/** The approval's transaction, as src/app/retention.ts `decideDeletion` runs it for 'approve'. */
+/** The approval's transaction: src/app/retention.ts `recordDeletionDecision`, as `decideDeletion` runs it for 'approve'. */
 async function purgeTx(tx: Transaction, p: Person, now: Date, purge: PurgeFn = retentionRepo.purgeReferral): Promise<Record<string, number>> {
-  const decided = await retentionRepo.decideDeletion(tx, p.deletionId, { status: 'approved', by: SUPERVISOR.aadObjectId, at: now, note: null });
-  if (!decided || !decided.referralId) throw new Error(`deletion request ${p.deletionId} was not pending`);
-  const counts = await purge(tx, decided.referralId, decided.id, now);
-  await queueCardUpdates(tx, decided.id, ['deletion.request'], decided.status, now);
-  await enqueueMessages(
-    tx,
-    [
-      {
-        key: `deletion.decided:${decided.id}:${decided.requestedByAadObjectId}`,
-        kind: 'deletion.decided',
-        recipientAadObjectId: decided.requestedByAadObjectId,
-        payload: { deletionId: decided.id },
-        subjectId: decided.id,
-      },
-    ],
-    now,
-  );
-  await appendAudit(tx, now, [
-    { actorAadObjectId: SUPERVISOR.aadObjectId, action: 'deletion.approve', entityType: 'deletion', entityId: decided.id },
-    { actorAadObjectId: SUPERVISOR.aadObjectId, action: 'record.purge', entityType: 'referral', entityId: decided.referralId },
-  ]);
-  return { ...counts };
+  const done = await recordDeletionDecision(tx, { id: p.deletionId, decision: 'approve', by: SUPERVISOR.aadObjectId, note: null, now }, purge);
+  if (!done?.purged) throw new Error(`deletion request ${p.deletionId} was not pending`);
+  return { ...done.purged };
 }
 
 function purgeOnce(db: Database, p: Person, now: Date, purge?: PurgeFn): Promise<Record<string, number>> {
@@ -1522,15 +1503,4 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: dropping the database`);
-    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error('bench:purge failed:', err);
-  process.exitCode = 1;
-}
+await runBench('bench:purge', main, { cleanup: () => cleanup, onSignal: 'dropping the database' });

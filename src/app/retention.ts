@@ -19,6 +19,7 @@ import { latestNextReview, needsChildJustification, policyReviewDate } from '../
 import { personAge, validateStep, type FieldError, type PathwayDefinition } from '../domain/forms.js';
 import { deletionDecisionForm, proposeDeletionForm, retainForm } from '../forms/retention.js';
 import { preventPathway } from '../forms/prevent.js';
+import type { Transaction } from '../db/client.js';
 import { appendAudit } from '../db/repositories/audit.js';
 import * as retentionRepo from '../db/repositories/retention.js';
 import type { DeletionRequest, RetentionDecision, ReviewDue } from '../db/repositories/retention.js';
@@ -196,6 +197,43 @@ export async function deletionCard(deps: AppDeps, actor: Actor, id: string, noti
 }
 
 /**
+ * The decision's writes, inside the caller's transaction: the conditional
+ * update on pending (undefined when someone decided first), the purge on
+ * approval, the card updates, the requester's notice and the audit entries.
+ * bench:purge times exactly this.
+ */
+export async function recordDeletionDecision(
+  tx: Transaction,
+  d: { id: string; decision: 'approve' | 'decline'; by: string; note: string | null; now: Date },
+  purge: typeof retentionRepo.purgeReferral = retentionRepo.purgeReferral,
+): Promise<{ request: DeletionRequest; purged?: retentionRepo.PurgeCounts } | undefined> {
+  const decided = await retentionRepo.decideDeletion(tx, d.id, { status: d.decision === 'approve' ? 'approved' : 'declined', by: d.by, at: d.now, note: d.note });
+  if (!decided) return undefined;
+  const audit = [{ actorAadObjectId: d.by, action: `deletion.${d.decision}`, entityType: 'deletion', entityId: decided.id }];
+  let purged: retentionRepo.PurgeCounts | undefined;
+  if (d.decision === 'approve' && decided.referralId) {
+    purged = await purge(tx, decided.referralId, decided.id, d.now);
+    audit.push({ actorAadObjectId: d.by, action: 'record.purge', entityType: 'referral', entityId: decided.referralId });
+  }
+  await queueCardUpdates(tx, decided.id, ['deletion.request'], decided.status, d.now);
+  await enqueueMessages(
+    tx,
+    [
+      {
+        key: `deletion.decided:${decided.id}:${decided.requestedByAadObjectId}`,
+        kind: 'deletion.decided',
+        recipientAadObjectId: decided.requestedByAadObjectId,
+        payload: { deletionId: decided.id },
+        subjectId: decided.id,
+      },
+    ],
+    d.now,
+  );
+  await appendAudit(tx, d.now, audit);
+  return { request: decided, ...(purged ? { purged } : {}) };
+}
+
+/**
  * Approve (purging the record in the same transaction) or decline (with a
  * note) a deletion. Exactly one decision: a conditional update on pending.
  */
@@ -222,31 +260,9 @@ export async function decideDeletion(deps: AppDeps, actor: Actor, id: string, de
     return { ...screen, values: rawStrings(raw, ['note']), errors } as RetentionScreen;
   }
   const won = await deps.db.transaction(async (tx) => {
-    const decided = await retentionRepo.decideDeletion(tx, id, { status: decision === 'approve' ? 'approved' : 'declined', by: actor.aadObjectId, at: now, note });
-    if (!decided) return false;
-    const audit = [{ actorAadObjectId: actor.aadObjectId, action: `deletion.${decision}`, entityType: 'deletion', entityId: decided.id }];
-    if (decision === 'approve' && decided.referralId) {
-      const referralId = decided.referralId;
-      const counts = await retentionRepo.purgeReferral(tx, referralId, decided.id, now);
-      audit.push({ actorAadObjectId: actor.aadObjectId, action: 'record.purge', entityType: 'referral', entityId: referralId });
-      deps.log.info({ deletionId: decided.id, rows: counts }, 'record purged');
-    }
-    await queueCardUpdates(tx, decided.id, ['deletion.request'], decided.status, now);
-    await enqueueMessages(
-      tx,
-      [
-        {
-          key: `deletion.decided:${decided.id}:${decided.requestedByAadObjectId}`,
-          kind: 'deletion.decided',
-          recipientAadObjectId: decided.requestedByAadObjectId,
-          payload: { deletionId: decided.id },
-          subjectId: decided.id,
-        },
-      ],
-      now,
-    );
-    await appendAudit(tx, now, audit);
-    return true;
+    const done = await recordDeletionDecision(tx, { id, decision, by: actor.aadObjectId, note, now });
+    if (done?.purged) deps.log.info({ deletionId: done.request.id, rows: done.purged }, 'record purged');
+    return done !== undefined;
   });
   if (won) deps.messagesQueued();
   const after = await retentionRepo.findDeletionRequest(deps.db, id);

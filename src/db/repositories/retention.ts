@@ -57,12 +57,17 @@ export interface ReviewDue {
  * the caller's transaction (SKIP LOCKED, like the other sweeps). A record
  * with a deletion waiting for approval is left alone.
  */
-export async function claimReviewsToRemind(db: DatabaseOrTransaction, today: string, limit: number): Promise<ReviewDue[]> {
-  const rows = await executeRows<{ id: string; reference: string; area_id: string; owner: string | null; due: string }>(
-    db,
-    sql`select r.id, r.reference, coalesce(c.area_id, r.area_id) as area_id, c.owner_aad_object_id as owner, r.review_due_on::text as due
+/** The review columns both review queries read: a record, its area and owner (the case's, once there is one). */
+type ReviewRow = { id: string; reference: string; area_id: string; owner: string | null; due: string };
+const reviewSelect = sql`select r.id, r.reference, coalesce(c.area_id, r.area_id) as area_id, c.owner_aad_object_id as owner, r.review_due_on::text as due
         from ${referrals} r
-        left join ${cases} c on c.referral_id = r.id
+        left join ${cases} c on c.referral_id = r.id`;
+const toReviewDue = (r: ReviewRow): ReviewDue => ({ referralId: r.id, reference: r.reference, areaId: r.area_id, ownerAadObjectId: r.owner, reviewDueOn: r.due });
+
+export async function claimReviewsToRemind(db: DatabaseOrTransaction, today: string, limit: number): Promise<ReviewDue[]> {
+  const rows = await executeRows<ReviewRow>(
+    db,
+    sql`${reviewSelect}
         where r.review_due_on <= ${today}::date
           and (r.review_reminded_for is null or r.review_reminded_for <> r.review_due_on)
           and not exists (select 1 from ${deletionRequests} d where d.referral_id = r.id and d.status = 'pending')
@@ -70,27 +75,34 @@ export async function claimReviewsToRemind(db: DatabaseOrTransaction, today: str
         limit ${limit}
         for update of r skip locked`,
   );
-  return rows.map((r) => ({ referralId: r.id, reference: r.reference, areaId: r.area_id, ownerAadObjectId: r.owner, reviewDueOn: r.due }));
+  return rows.map(toReviewDue);
 }
 
+/**
+ * Marks the claimed records reminded for their review date, in one statement.
+ * Called in the claim's transaction: the rows are locked, so the date is
+ * still the one the reminder named.
+ */
 export async function markReviewsReminded(db: DatabaseOrTransaction, rows: readonly ReviewDue[]): Promise<void> {
-  for (const r of rows) await db.update(referrals).set({ reviewRemindedFor: r.reviewDueOn }).where(eq(referrals.id, r.referralId));
+  if (rows.length === 0) return;
+  await db
+    .update(referrals)
+    .set({ reviewRemindedFor: sql`${referrals.reviewDueOn}` })
+    .where(inArray(referrals.id, rows.map((r) => r.referralId)));
 }
 
 /** Reviews due by `today` in the given areas, oldest first (the `reviews` command). */
 export async function listReviewsDue(db: DatabaseOrTransaction, areaIds: readonly string[], today: string, limit: number): Promise<ReviewDue[]> {
   if (areaIds.length === 0) return [];
-  const rows = await executeRows<{ id: string; reference: string; area_id: string; owner: string | null; due: string }>(
+  const rows = await executeRows<ReviewRow>(
     db,
-    sql`select r.id, r.reference, coalesce(c.area_id, r.area_id) as area_id, c.owner_aad_object_id as owner, r.review_due_on::text as due
-        from ${referrals} r
-        left join ${cases} c on c.referral_id = r.id
+    sql`${reviewSelect}
         where r.review_due_on <= ${today}::date
           and coalesce(c.area_id, r.area_id) in (${sql.join(areaIds.map((a) => sql`${a}`), sql`, `)})
         order by r.review_due_on, r.reference
         limit ${limit}`,
   );
-  return rows.map((r) => ({ referralId: r.id, reference: r.reference, areaId: r.area_id, ownerAadObjectId: r.owner, reviewDueOn: r.due }));
+  return rows.map(toReviewDue);
 }
 
 export async function insertRetentionDecision(db: DatabaseOrTransaction, d: typeof retentionDecisions.$inferInsert): Promise<void> {

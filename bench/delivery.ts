@@ -86,7 +86,7 @@ import { startService, type RunningService } from '../src/start.js';
 import { enqueueMessages, type OutboxMessage } from '../src/db/repositories/outbox.js';
 import { saveConversationRef } from '../src/db/repositories/conversation-refs.js';
 import type { SendProactive } from '../src/notify/deliverer.js';
-import { f1, f2, f3 } from './lib.js';
+import { f1, f2, f3, runBench } from './lib.js';
 
 // ───────────────────────── Teams' limits (DESIGN §4), as the connector enforces them ─────────────────────────
 
@@ -664,20 +664,6 @@ async function main(): Promise<void> {
 }
 
 let cleanup: (() => Promise<void>) | undefined;
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${sig}: stopping the services and dropping the databases`);
-    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error('bench:delivery failed:', err);
-  process.exitCode = 1;
-}
+await runBench('bench:delivery', main, { cleanup: () => cleanup, onSignal: 'stopping the services and dropping the databases' });
 // Pools and timers of a service that would not stop must not keep us alive.
 setTimeout(() => process.exit(), 1000).unref();

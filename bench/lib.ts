@@ -204,3 +204,26 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : pad(c, widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Runs a benchmark's main: a SIGINT or SIGTERM runs its cleanup (stop the
+ * children, drop the databases) once and exits 130; a failure is printed and
+ * sets exit code 1. `cleanup` is read when the signal comes, so main can set it.
+ */
+export async function runBench(name: string, main: () => Promise<void>, o: { cleanup: () => (() => Promise<void>) | undefined; onSignal: string }): Promise<void> {
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${sig}: ${o.onSignal}`);
+      void (o.cleanup()?.() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
+  try {
+    await main();
+  } catch (err) {
+    console.error(`${name} failed:`, err);
+    process.exitCode = 1;
+  }
+}

@@ -59,7 +59,7 @@ import { preventPathway } from '../src/forms/prevent.js';
 import { demoDirectoryFile } from '../src/paths.js';
 import { translator } from '../src/i18n/catalogue.js';
 import { statisticsCard } from '../src/bot/statistics-view.js';
-import { f1, f2, percentile, table } from './lib.js';
+import { f1, f2, percentile, runBench, table } from './lib.js';
 
 const YEARS = 10;
 const FIRST_YEAR = 2016;
@@ -276,15 +276,4 @@ function sqlCount(year: number): SQL {
   return drizzleSql`select count(*) from referral_statistics where pathway = ${'prevent'} and financial_year = ${year}`;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: dropping the database`);
-    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error('bench:stats failed:', err);
-  process.exitCode = 1;
-}
+await runBench('bench:stats', main, { cleanup: () => cleanup, onSignal: 'dropping the database' });

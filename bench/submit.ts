@@ -58,7 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { validAnswers, wizardSteps } from '../test/harness/referral.js';
-import { repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
+import { runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -695,19 +695,8 @@ if (process.env.BENCH_ROLE === 'baseline') {
   await runBaselineServer();
 } else {
   // Children never outlive us: a signal stops them and drops the database; a crash kills them outright.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      console.error(`\n${sig}: stopping children and dropping the database`);
-      void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-    });
-  }
   process.on('exit', () => {
     for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
   });
-  try {
-    await main();
-  } catch (err) {
-    console.error('bench:submit failed:', err);
-    process.exitCode = 1;
-  }
+  await runBench('bench:submit', main, { cleanup: () => cleanup, onSignal: 'stopping children and dropping the database' });
 }

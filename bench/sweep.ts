@@ -72,7 +72,7 @@ import { actionReminders, actionTargetStage, escalationCutoff, nextDay } from '.
 import { runReminderSweep } from '../src/app/reminders.js';
 import * as remindersRepo from '../src/db/repositories/reminders.js';
 import type { AppDeps } from '../src/app/context.js';
-import { f1, f2, procCpuMs } from './lib.js';
+import { f1, f2, procCpuMs, runBench } from './lib.js';
 
 // ───────────────────────── settings ─────────────────────────
 
@@ -624,15 +624,4 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: dropping the databases`);
-    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
-try {
-  await main();
-} catch (err) {
-  console.error('bench:sweep failed:', err);
-  process.exitCode = 1;
-}
+await runBench('bench:sweep', main, { cleanup: () => cleanup, onSignal: 'dropping the databases' });

@@ -5,15 +5,65 @@
  * baseline in one run with these same pieces.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { request, type Agent } from 'node:http';
+import { createServer as createHttpServer, request, type Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+// ───────────────────────── the bare baseline server ─────────────────────────
+
+/**
+ * The baseline a benchmark measures the bot beside, run as a child
+ * (BENCH_ROLE=baseline): a bare node:http server on PORT that reads and
+ * parses the JSON body and hands it to `handle`, which runs its one statement
+ * on postgres.js (DATABASE_URL, DATABASE_POOL_SIZE connections) and returns
+ * the status to answer. `/healthz` is one `select 1`.
+ */
+export async function serveBaseline(handle: (sql: postgres.Sql, body: Record<string, unknown>) => Promise<number>): Promise<void> {
+  const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
+  const server = createHttpServer((req, res) => {
+    if (req.url === '/healthz') {
+      sql`select 1`.then(
+        () => res.writeHead(200).end(),
+        () => res.writeHead(503).end(),
+      );
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      handle(sql, body).then(
+        (status) => res.writeHead(status).end(),
+        (err: unknown) => {
+          console.error(err);
+          res.writeHead(500).end();
+        },
+      );
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT), '127.0.0.1', resolve));
+  const stop = () => {
+    server.close();
+    server.closeIdleConnections();
+    void sql.end({ timeout: 5 }).finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
 
 // ───────────────────────── child processes ─────────────────────────
 

@@ -58,53 +58,19 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { validAnswers, wizardSteps } from '../test/harness/referral.js';
-import { runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
+import { serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
 // ───────────────────────── baseline server (child role) ─────────────────────────
 
-async function runBaselineServer(): Promise<void> {
-  const url = process.env.DATABASE_URL!;
-  const port = Number(process.env.PORT);
-  const sql = postgres(url, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
-  const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      sql`select 1`.then(
-        () => res.writeHead(200).end(),
-        () => res.writeHead(503).end(),
-      );
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let a: { id?: unknown; type?: unknown; from?: { aadObjectId?: unknown } };
-      try {
-        a = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof a;
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      sql`insert into bench_baseline (activity_id, type, user_id) values (${String(a.id)}, ${String(a.type)}, ${String(a.from?.aadObjectId)})`.then(
-        () => res.writeHead(200).end(),
-        (err: unknown) => {
-          console.error(err);
-          res.writeHead(500).end();
-        },
-      );
-    });
+/** The bare handler: one INSERT of the activity's id, type and sender. */
+const runBaselineServer = () =>
+  serveBaseline(async (sql, a) => {
+    const from = a.from as { aadObjectId?: unknown } | undefined;
+    await sql`insert into bench_baseline (activity_id, type, user_id) values (${String(a.id)}, ${String(a.type)}, ${String(from?.aadObjectId)})`;
+    return 200;
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const stop = () => {
-    server.close();
-    server.closeIdleConnections();
-    void sql.end({ timeout: 5 }).finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
 
 // ───────────────────────── settings ─────────────────────────
 

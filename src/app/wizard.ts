@@ -29,6 +29,7 @@ import type { Draft } from '../db/repositories/drafts.js';
 import * as referralsRepo from '../db/repositories/referrals.js';
 import type { Referral } from '../db/repositories/referrals.js';
 import { appendAudit } from '../db/repositories/audit.js';
+import { together } from '../db/client.js';
 import { enqueueMessages } from '../db/repositories/outbox.js';
 import { trainedCaseWorkers } from '../domain/permissions.js';
 import { statisticsRecordOf } from '../domain/statistics.js';
@@ -215,36 +216,42 @@ export async function submitReferral(deps: AppDeps, actor: Actor, input: { draft
     const year = Number(today.slice(0, 4));
     // The shared locks (the year's reference counter, the audit chain) are taken last,
     // so concurrent submits wait on each other for as few round trips as possible.
-    await draftsRepo.markDraftSubmitted(tx, draft.id, now);
-    const referral = await referralsRepo.insertNumberedReferral(tx, {
-      id: randomUUID(),
-      prefix: pathway.referencePrefix,
-      year,
-      pathway: pathway.id,
-      draftId: draft.id,
-      referrerAadObjectId: actor.aadObjectId,
-      areaId,
-      answers,
-      submittedAt: now,
-      triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
-      personKey: personKey(answers[pathway.personNameFields.step]?.[pathway.personNameFields.last], answers[pathway.ageFields.step]?.[pathway.ageFields.dateOfBirth]),
-      reviewDueOn: reviewDateAfterActivity(pathway, today),
-    });
-    // The de-identified record the statistics count: it outlives the referral (DESIGN §7).
-    await insertReferralStatistics(tx, referral.id, statisticsRecordOf(pathway, answers, areaId, today));
-    // Trained officers and supervisors of the chosen area, and only that area, are told.
+    const [, referral] = await together([
+      draftsRepo.markDraftSubmitted(tx, draft.id, now),
+      referralsRepo.insertNumberedReferral(tx, {
+        id: randomUUID(),
+        prefix: pathway.referencePrefix,
+        year,
+        pathway: pathway.id,
+        draftId: draft.id,
+        referrerAadObjectId: actor.aadObjectId,
+        areaId,
+        answers,
+        submittedAt: now,
+        triageDueOn: addWorkingDays(today, pathway.triageWorkingDays),
+        personKey: personKey(answers[pathway.personNameFields.step]?.[pathway.personNameFields.last], answers[pathway.ageFields.step]?.[pathway.ageFields.dateOfBirth]),
+        reviewDueOn: reviewDateAfterActivity(pathway, today),
+      }),
+    ]);
+    // From here to commit, every other submit of the year waits on the counter row:
+    // the writes that follow go to the database together, not one round trip each.
     const recipients = trainedCaseWorkers(deps.directory, areaId, today);
-    await enqueueMessages(
-      tx,
-      recipients.map((recipient) => ({
-        key: `referral.new:${referral.id}:${recipient}`,
-        kind: 'referral.new',
-        recipientAadObjectId: recipient,
-        payload: { referralId: referral.id, reference: referral.reference, areaId, submittedAt: now.toISOString() },
-      })),
-      now,
-    );
-    await appendAudit(tx, now, [{ actorAadObjectId: actor.aadObjectId, action: 'referral.create', entityType: 'referral', entityId: referral.id }]);
+    await together([
+      // The de-identified record the statistics count: it outlives the referral (DESIGN §7).
+      insertReferralStatistics(tx, referral.id, statisticsRecordOf(pathway, answers, areaId, today)),
+      // Trained officers and supervisors of the chosen area, and only that area, are told.
+      enqueueMessages(
+        tx,
+        recipients.map((recipient) => ({
+          key: `referral.new:${referral.id}:${recipient}`,
+          kind: 'referral.new',
+          recipientAadObjectId: recipient,
+          payload: { referralId: referral.id, reference: referral.reference, areaId, submittedAt: now.toISOString() },
+        })),
+        now,
+      ),
+      appendAudit(tx, now, [{ actorAadObjectId: actor.aadObjectId, action: 'referral.create', entityType: 'referral', entityId: referral.id }]),
+    ]);
     return { kind: 'submitted', referral, alreadySubmitted: false };
   });
   if (!outcome) return denyForeignDraft(deps, actor, input.draftId);

@@ -1047,9 +1047,10 @@ async function main(): Promise<void> {
         samples: ids.map((r) => [r.case_id, 'open']),
       },
       {
+        // The read inside audit_chain_head (migrations/0012), which takes the lock first.
         name: 'appendAudit: last link',
         used: 'both (under the audit lock)',
-        text: `select "seq", "hash" from "audit_log" order by "audit_log"."seq" desc limit $1`,
+        text: `select a.seq, a.hash from audit_log a order by a.seq desc limit $1`,
         samples: [[1]],
       },
       {

@@ -9,6 +9,7 @@ import { submitReferral } from '../harness/referral.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
 import { auditLog } from '../../src/db/schema.js';
 import { executeRows } from '../../src/db/client.js';
+import { appendAudit } from '../../src/db/repositories/audit.js';
 
 const run = promisify(execFile);
 
@@ -60,6 +61,23 @@ describe.each(testDatabases())('audit on %s', (kind) => {
     const report = await verifyAuditChain(h.service.database.db);
     expect(report.problem).toBeUndefined();
     expect(report.entries).toBe(8);
+  });
+
+  it('keeps one chain when many transactions append at once, each taking the lock mid-transaction', async () => {
+    const database = h.service.database.db;
+    const before = (await verifyAuditChain(database)).entries;
+    // Each transaction does some work first, so appends start at staggered times and queue on the lock.
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        database.transaction(async (tx) => {
+          await tx.execute(sql`select pg_sleep(${(i % 5) / 1000})`);
+          await appendAudit(tx, new Date(), [{ actorAadObjectId: `user-${i}`, action: 'test.append', entityType: 'test', entityId: String(i) }]);
+        }),
+      ),
+    );
+    const report = await verifyAuditChain(database);
+    expect(report.problem).toBeUndefined();
+    expect(report.entries).toBe(before + 40);
   });
 
   it('writes views that arrive together in shared commits, each caller answered only after its entry is stored', async () => {

@@ -1,7 +1,7 @@
 /** The audit log table: append under a lock (so the chain never forks) and read in order for verification. */
-import { asc, desc, gt, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { DatabaseOrTransaction } from '../client.js';
+import { executeRows, type DatabaseOrTransaction } from '../client.js';
 import { auditLog } from '../schema.js';
 import { GENESIS_HASH, auditHash, type AuditEntry } from '../../domain/audit.js';
 
@@ -79,10 +79,14 @@ function groupCommitter(db: DatabaseOrTransaction): GroupCommitter {
   return c;
 }
 
+/**
+ * One round trip takes the chain lock and reads the last link (the function
+ * audit_chain_head, migrations/0012): the read runs after the lock is granted,
+ * so it sees every link committed before.
+ */
 async function appendInTransaction(tx: DatabaseOrTransaction, items: readonly Pending[]): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_ID})`);
-  const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  let seq = last?.seq ?? 0;
+  const [last] = await executeRows<{ seq: string | number | bigint; hash: string }>(tx, sql`select seq, hash from audit_chain_head(${AUDIT_LOCK_ID})`);
+  let seq = last ? Number(last.seq) : 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
   const rows = items.flatMap(({ at, entries }) =>
     entries.map((e) => {

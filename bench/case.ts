@@ -94,7 +94,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
-import { serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
+import { envNumber, lit, pick, serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -131,13 +131,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const num = (name: string, dflt: number, min = 1) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}`);
-    return n;
-  };
+  const num = (name: string, dflt: number, min = 1) => envNumber(name, dflt, min);
   const levels = (process.env.BENCH_CLIENTS ?? '4,16').split(',').map((s) => Number(s.trim()));
   if (levels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_CLIENTS must be positive integers, comma separated');
   const referrals = Math.round(num('BENCH_REFERRALS', 100_000, 1000));
@@ -171,9 +165,7 @@ const ADELE = '00000000-0000-0000-0000-0000000000022';
 const ISAIAH = '00000000-0000-0000-0000-0000000000023';
 
 /** A SQL string literal. The values below are this file's constants, but quote them properly all the same. */
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** `(array[…])[1 + (expr) % n]`: a value picked from a list by a row number, deterministically. */
-const pick = (values: readonly string[], expr: string) => `(array[${values.map(lit).join(', ')}])[1 + ((${expr}) % ${values.length})]`;
 
 const firstNames = ['Jordan', 'Aisha', 'Callum', 'Priya', 'Tyler', 'Amira', 'Kieran', 'Sofia', 'Liam', 'Hannah', 'Bilal', 'Chloe', 'Reece', 'Zara', 'Connor', 'Maya', 'Ethan', 'Leah', 'Harvey', 'Imani', 'Mason', 'Ruby', 'Yusuf', 'Ellie', 'Owen', 'Nadia', 'Jake', 'Freya', 'Adam', 'Grace', 'Dylan', 'Amelia', 'Kai', 'Isla', 'Ryan', 'Poppy', 'Samir', 'Erin', 'Lewis', 'Jasmine'];
 const lastNames = ['Smith', 'Khan', 'Jones', 'Patel', 'Williams', 'Ahmed', 'Brown', 'Taylor', 'Davies', 'Hussain', 'Evans', 'Wilson', 'Thomas', 'Ali', 'Roberts', 'Johnson', 'Lewis', 'Walker', 'Robinson', 'Wright', 'Thompson', 'White', 'Hughes', 'Edwards', 'Green', 'Hall', 'Wood', 'Harris', 'Martin', 'Jackson', 'Clarke', 'Begum', 'Turner', 'Hill', 'Cooper', 'Ward', 'Morris', 'Moore'];

@@ -86,7 +86,7 @@ import { startService, type RunningService } from '../src/start.js';
 import { enqueueMessages, type OutboxMessage } from '../src/db/repositories/outbox.js';
 import { saveConversationRef } from '../src/db/repositories/conversation-refs.js';
 import type { SendProactive } from '../src/notify/deliverer.js';
-import { f1, f2, f3, runBench } from './lib.js';
+import { envNumber, f1, f2, f3, runBench } from './lib.js';
 
 // ───────────────────────── Teams' limits (DESIGN §4), as the connector enforces them ─────────────────────────
 
@@ -293,13 +293,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const num = (name: string, dflt: number) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
-    return n;
-  };
+  const num = (name: string, dflt: number) => envNumber(name, dflt);
   const instances = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map((s) => Number(s.trim()));
   if (instances.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) throw new Error('BENCH_INSTANCES must be integers 1–8, comma separated');
   const orders = (process.env.BENCH_ORDER ?? 'interleaved,grouped').split(',').map((o) => o.trim());

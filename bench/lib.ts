@@ -16,6 +16,28 @@ import postgres from 'postgres';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
+// ───────────────────────── settings and synthetic data ─────────────────────────
+
+/**
+ * A number from the environment, or `dflt` when unset or empty. With `min`,
+ * it must be at least `min`; without, it must be above zero.
+ */
+export function envNumber(name: string, dflt: number, min?: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (min === undefined ? !Number.isFinite(n) || n <= 0 : !Number.isFinite(n) || n < min) {
+    throw new Error(min === undefined ? `${name} must be a positive number` : `${name} must be a number ≥ ${min}`);
+  }
+  return n;
+}
+
+/** A SQL string literal, for the data generators' generated SQL (bench values only, never user input). */
+export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** SQL that picks one of `values` by the integer expression `expr`. */
+export const pick = (values: readonly string[], expr: string): string => `(array[${values.map(lit).join(', ')}])[1 + ((${expr}) % ${values.length})]`;
+
 // ───────────────────────── the bare baseline server ─────────────────────────
 
 /**

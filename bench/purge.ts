@@ -110,7 +110,7 @@ import { recordDeletionDecision } from '../src/app/retention.js';
 import { statisticsRecordOf } from '../src/domain/statistics.js';
 import { preventPathway } from '../src/forms/prevent.js';
 import { londonDate } from '../src/domain/time.js';
-import { runBench, clockTicks, f1, f2, percentile, procCpuMs, machineCpu, table } from './lib.js';
+import { envNumber, lit, pick, runBench, clockTicks, f1, f2, percentile, procCpuMs, machineCpu, table } from './lib.js';
 
 // ───────────────────────── settings ─────────────────────────
 
@@ -132,13 +132,7 @@ interface Settings {
 const PROTOTYPES = ['strings', 'trgm'] as const;
 
 function settings(): Settings {
-  const num = (name: string, dflt: number, min = 1) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}`);
-    return n;
-  };
+  const num = (name: string, dflt: number, min = 1) => envNumber(name, dflt, min);
   // 'strings' was adopted into src (migrations 0010–0011): kept for comparison on a database migrated before them.
   const raw = (process.env.BENCH_PROTOTYPES ?? 'none').trim();
   const prototypes = raw === '' || raw === 'none' ? [] : raw.split(',').map((p) => p.trim());
@@ -170,9 +164,7 @@ const THIRD_SOUTH = '00000000-0000-0000-0000-0000000000030';
 
 // ───────────────────────── the data ─────────────────────────
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** `(array[…])[1 + (expr) % n]`: a value picked from a list by a row number, deterministically. */
-const pick = (values: readonly string[], expr: string) => `(array[${values.map(lit).join(', ')}])[1 + ((${expr}) % ${values.length})]`;
 /** A non-negative pseudo-random number from an integer expression. */
 const hash = (expr: string, salt: number) => `(hashint4((${expr}) * 16 + ${salt})::bigint & 2147483647)`;
 

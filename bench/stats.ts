@@ -59,19 +59,13 @@ import { preventPathway } from '../src/forms/prevent.js';
 import { demoDirectoryFile } from '../src/paths.js';
 import { translator } from '../src/i18n/catalogue.js';
 import { statisticsCard } from '../src/bot/statistics-view.js';
-import { f1, f2, percentile, runBench, table } from './lib.js';
+import { envNumber, lit, f1, f2, percentile, runBench, table } from './lib.js';
 
 const YEARS = 10;
 const FIRST_YEAR = 2016;
 
 function settings() {
-  const num = (name: string, dflt: number, min = 1) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}`);
-    return n;
-  };
+  const num = (name: string, dflt: number, min = 1) => envNumber(name, dflt, min);
   const year = Math.round(num('BENCH_YEAR', 2025, FIRST_YEAR));
   if (year >= FIRST_YEAR + YEARS) throw new Error(`BENCH_YEAR must be from ${FIRST_YEAR} to ${FIRST_YEAR + YEARS - 1}`);
   return {
@@ -87,7 +81,6 @@ function settings() {
 
 // ───────────────────────── the data ─────────────────────────
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** A non-negative pseudo-random number from an integer expression, the same on every run. */
 const hash = (expr: string, salt: number) => `(hashint4((${expr}) * 16 + ${salt})::bigint & 2147483647)`;
 /** A category by cumulative weights (per thousand). */

@@ -58,7 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { validAnswers, wizardSteps } from '../test/harness/referral.js';
-import { serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
+import { envNumber, serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -86,13 +86,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const num = (name: string, dflt: number) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
-    return n;
-  };
+  const num = (name: string, dflt: number) => envNumber(name, dflt);
   const levels = (process.env.BENCH_USERS ?? '20,100').split(',').map((s) => Number(s.trim()));
   if (levels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_USERS must be positive integers, comma separated');
   const targets = (process.env.BENCH_TARGETS ?? 'baseline,bot').split(',').map((s) => s.trim());

@@ -72,7 +72,7 @@ import { actionReminders, actionTargetStage, escalationCutoff, nextDay } from '.
 import { runReminderSweep } from '../src/app/reminders.js';
 import * as remindersRepo from '../src/db/repositories/reminders.js';
 import type { AppDeps } from '../src/app/context.js';
-import { f1, f2, procCpuMs, runBench } from './lib.js';
+import { envNumber, lit, pick, f1, f2, procCpuMs, runBench } from './lib.js';
 
 // ───────────────────────── settings ─────────────────────────
 
@@ -89,13 +89,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const num = (name: string, dflt: number, min = 1) => {
-    const v = process.env[name];
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}`);
-    return n;
-  };
+  const num = (name: string, dflt: number, min = 1) => envNumber(name, dflt, min);
   const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
   const due = Math.round(num('BENCH_DUE', 1000, 4));
   if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error('BENCH_SIZES: two or more whole numbers ≥ 10, comma separated');
@@ -149,8 +143,6 @@ const MEGAN = '00000000-0000-0000-0000-0000000000021';
 const ADELE = '00000000-0000-0000-0000-0000000000022';
 const ISAIAH = '00000000-0000-0000-0000-0000000000023';
 
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const pick = (values: readonly string[], expr: string) => `(array[${values.map(lit).join(', ')}])[1 + ((${expr}) % ${values.length})]`;
 /** A non-negative pseudo-random number from an integer expression, the same on every run. */
 const hash = (expr: string) => `(hashint4(${expr})::bigint & 2147483647)`;
 const areaOf = (c: string) => `case when ${hash(c)} % 2 = 0 then 'northgate' else 'southbridge' end`;

@@ -85,7 +85,10 @@ type PostgresClient = import('postgres').Sql;
  *
  * The statement cache is per connection and postgres.js retires a connection
  * after 30–60 minutes (`max_lifetime`), which bounds the cache even for query
- * texts that vary (an `in (…)` list has one text per length).
+ * texts that vary (an `in (…)` list has one text per length). Behind a
+ * connection pooler in transaction mode, the pooler must keep prepared
+ * statements per server connection (PgBouncer ≥ 1.21 with
+ * `max_prepared_statements` set).
  */
 function preparingEveryStatement<T extends PostgresClient>(client: T): T {
   const wrap = <C extends object>(c: C): C =>

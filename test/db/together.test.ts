@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, testDatabases, type TestDatabase } from '../harness/databases.js';
-import { executeRows, together, type DatabaseHandle } from '../../src/db/client.js';
+import { executeRows, together, type DatabaseHandle, type Transaction } from '../../src/db/client.js';
 
 describe.each(testDatabases())('together on %s', (kind) => {
   let db: TestDatabase;
@@ -21,7 +21,7 @@ describe.each(testDatabases())('together on %s', (kind) => {
     await db.drop();
   });
 
-  const insert = (tx: Parameters<Parameters<DatabaseHandle['db']['transaction']>[0]>[0], id: number) =>
+  const insert = (tx: Transaction, id: number) =>
     tx.execute(sql`insert into together_probe (id) values (${id}) returning id`);
   const ids = async () => (await executeRows<{ id: number }>(handle.db, sql`select id from together_probe order by id`)).map((r) => r.id);
 

@@ -47,18 +47,17 @@
  * themselves if this process dies; only a SIGKILL of this process leaves the
  * sgd_bench_* database behind.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer, request, Agent, type Server } from 'node:http';
+import { createServer, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { validAnswers, wizardSteps } from '../test/harness/referral.js';
-import { envNumber, serveBaseline, runBench, repoRoot, orphanGuard, children, freePort, childEnv, startChild, tail, stopChild, clockTicks, procCpuMs, cpuOfPids, machineCpu, cpuSnapshot, post, percentile, f1, f2, f3, pad, table, type Child, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
+import { envNumber, serveBaseline, runBench, children, startChild, tail, stopChild, clockTicks, cpuSnapshot, post, percentile, f1, f2, f3, table, type PgPids, type CpuSnapshot, type HttpResult } from './lib.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 

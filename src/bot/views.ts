@@ -5,7 +5,7 @@
 import type { Directory, Actor } from '../domain/directory.js';
 import type { DomainErrorCode } from '../domain/errors.js';
 import { QUEUE_OWNER, stepIndex, toRawStrings, type AnswerValue, type Answers, type FieldDefinition, type FieldError, type PathwayDefinition, type StepDefinition } from '../domain/forms.js';
-import { formatCalendarDate, formatLondonDate, formatLondonDateTime } from '../domain/time.js';
+import { formatCalendarDate, formatLondonDateTime } from '../domain/time.js';
 import { isTrained, maySeeStatistics } from '../domain/permissions.js';
 import { isMessageKey, type MessageKey, type Translate } from '../i18n/catalogue.js';
 import type { WizardScreen } from '../app/wizard.js';

@@ -23,7 +23,7 @@ import { action, cardActions, cardText } from '../harness/cards.js';
 import { submitReferral } from '../harness/referral.js';
 import { channelTriage, openCase, press, triage } from '../harness/officer.js';
 import { verifyAuditChain } from '../../src/app/audit.js';
-import { executeRows, type Database, type DatabaseHandle } from '../../src/db/client.js';
+import { executeRows, type Database } from '../../src/db/client.js';
 import { gateTransactions } from '../harness/race.js';
 import { openText } from '../../src/db/narrative-fields.js';
 import { accessRequests, auditLog, caseEntries, cases, outbox, transfers } from '../../src/db/schema.js';

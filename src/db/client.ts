@@ -175,12 +175,13 @@ export function preparedPer<P>(build: (db: DatabaseOrTransaction) => P): (db: Da
  * connection after COMMIT or ROLLBACK, when the pool may have lent it to
  * another caller).
  */
-export async function together<const T extends readonly Promise<unknown>[]>(statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+export async function together<const T extends readonly Promise<unknown>[]>(statements: T): Promise<Results<T>> {
   const settled = await Promise.allSettled(statements);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as Results<T>;
 }
+type Results<T extends readonly Promise<unknown>[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
 
 /** Rows of a raw `db.execute`: PGlite returns `{ rows }`, postgres.js an array. */
 export async function executeRows<T extends Record<string, unknown>>(

@@ -52,11 +52,6 @@ export interface ReviewDue {
   readonly reviewDueOn: string;
 }
 
-/**
- * Records whose review is due and not yet reminded for that date, locked for
- * the caller's transaction (SKIP LOCKED, like the other sweeps). A record
- * with a deletion waiting for approval is left alone.
- */
 /** The review columns both review queries read: a record, its area and owner (the case's, once there is one). */
 type ReviewRow = { id: string; reference: string; area_id: string; owner: string | null; due: string };
 const reviewSelect = sql`select r.id, r.reference, coalesce(c.area_id, r.area_id) as area_id, c.owner_aad_object_id as owner, r.review_due_on::text as due
@@ -64,6 +59,11 @@ const reviewSelect = sql`select r.id, r.reference, coalesce(c.area_id, r.area_id
         left join ${cases} c on c.referral_id = r.id`;
 const toReviewDue = (r: ReviewRow): ReviewDue => ({ referralId: r.id, reference: r.reference, areaId: r.area_id, ownerAadObjectId: r.owner, reviewDueOn: r.due });
 
+/**
+ * Records whose review is due and not yet reminded for that date, locked for
+ * the caller's transaction (SKIP LOCKED, like the other sweeps). A record
+ * with a deletion waiting for approval is left alone.
+ */
 export async function claimReviewsToRemind(db: DatabaseOrTransaction, today: string, limit: number): Promise<ReviewDue[]> {
   const rows = await executeRows<ReviewRow>(
     db,
